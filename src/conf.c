@@ -1,0 +1,1056 @@
+/*
+ * conf.c: ferry.conf and sendmail AuthInfo text. The parsers work on
+ * bytes in memory so tests can feed them; conf_load alone opens files.
+ */
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <tomcrypt.h>
+
+#include "conf.h"
+
+#define XSTR(x)		STR(x)
+#define STR(x)		#x
+#define SHOW_MAX	64	/* bytes of a bad value shown in a message */
+#define KEY_SHOW_MAX	32	/* bytes of an unknown key shown */
+#define LABEL_MAX	63	/* RFC 1035 2.3.4 */
+/* limits as text for the static reason strings; asserts keep them true */
+#define HOST_LEN_TXT	"255"
+#define PATH_LEN_TXT	"1023"
+#define USER_LEN_TXT	"255"
+#define PASS_LEN_TXT	"511"
+_Static_assert(CONF_HOST_SIZE == 256, "update HOST_LEN_TXT");
+_Static_assert(CONF_PATH_SIZE == 1024, "update PATH_LEN_TXT");
+_Static_assert(CONF_USER_SIZE == 256, "update USER_LEN_TXT");
+_Static_assert(CONF_PASS_SIZE == 512, "update PASS_LEN_TXT");
+#define PIN_PREFIX	"sha256:"
+#define AI_TAG		"AuthInfo:"
+
+/* Lines of a config or authinfo text, one at a time. */
+struct lines {
+	const char	*p;
+	const char	*end;
+	const char	*name;
+	size_t		 lineno;
+	/* a line may hold a password: wiped by lines_done */
+	char		 buf[CONF_LINE_SIZE + 1];
+};
+
+/* One AuthInfo entry while it is parsed; holds a password. */
+struct ai_entry {
+	char		user[CONF_USER_SIZE];
+	char		authid[CONF_USER_SIZE];
+	char		pass[CONF_PASS_SIZE];
+	int		has_user;
+	int		has_authid;
+	int		has_pass;
+	int		has_mechs;
+	unsigned	mechs;
+	size_t		lineno;
+};
+
+/* A config key: set checks v and stores it, or says what is wrong. */
+struct key {
+	const char	*name;
+	const char	*(*set)(struct conf *, const char *v);
+	int		 secret;	/* never echo the value */
+};
+
+static int
+is_space(int ch)
+{
+	/* '\r' too: a CRLF line's CR is no part of the value */
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+static int
+is_digit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* ASCII only: a locale must not change what a host name may hold. */
+static int
+is_alnum(int ch)
+{
+	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z');
+}
+
+static int
+copy_str(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		return -1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/*
+ * Strict base64 (no spaces, correct padding). The void cast suits both
+ * libtomcrypt 1.18 (unsigned char *in) and its develop branch (char *).
+ */
+static int
+b64_decode(const char *in, size_t inlen, unsigned char *out, size_t size,
+    size_t *outlen)
+{
+	unsigned long	n = size;
+
+	if (base64_strict_decode((const void *)in, inlen, out, &n) !=
+	    CRYPT_OK)
+		return -1;
+	*outlen = n;
+	return 0;
+}
+
+static void
+lines_init(struct lines *l, const char *text, size_t len, const char *name)
+{
+	l->p = text;
+	l->end = text + len;
+	l->name = name;
+	l->lineno = 0;
+	l->buf[0] = '\0';
+}
+
+static void
+lines_done(struct lines *l)
+{
+	explicit_bzero(l->buf, sizeof(l->buf));
+}
+
+/*
+ * Next line that is neither blank nor a comment, trimmed, NUL-ended in
+ * l->buf. 1: *linep set; 0: no more; -1: e set. Messages never show the
+ * line: it may hold a password.
+ */
+static int
+lines_next(struct lines *l, char **linep, struct ferr *e)
+{
+	const char	*nl;
+	size_t		 len;
+	char		*s, *t;
+
+	for (;;) {
+		if (l->p >= l->end)
+			return 0;
+		l->lineno++;
+		nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
+		len = (size_t)((nl != NULL ? nl : l->end) - l->p);
+		if (len > 0 && l->p[len - 1] == '\r')
+			len--;
+		if (len > CONF_LINE_SIZE)
+			return ferr_set(e, FE_CONFIG, 0,
+			    "%s:%zu: line longer than %d bytes", l->name,
+			    l->lineno, CONF_LINE_SIZE);
+		/* C strings below: a NUL would cut a value silently */
+		if (memchr(l->p, '\0', len) != NULL)
+			return ferr_set(e, FE_CONFIG, 0,
+			    "%s:%zu: NUL byte in line", l->name, l->lineno);
+		memcpy(l->buf, l->p, len);
+		l->buf[len] = '\0';
+		l->p = nl != NULL ? nl + 1 : l->end;
+
+		for (s = l->buf; is_space(*s); s++)
+			;
+		for (t = s + strlen(s); t > s && is_space(t[-1]); t--)
+			;
+		*t = '\0';
+		if (*s == '\0' || *s == '#')
+			continue;
+		*linep = s;
+		return 1;
+	}
+}
+
+/*
+ * 1 if s is a DNS name: letters, digits, '-' and '_' (seen on internal
+ * hosts) in labels of 1..63 bytes that do not start or end with '-';
+ * one trailing dot allowed.
+ */
+static int
+host_is_name(const char *s)
+{
+	size_t	len = strlen(s), label = 0, i;
+
+	if (len == 0 || len >= CONF_HOST_SIZE)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+		if (s[i] == '-' && label == 0)
+			return 0;
+		if (++label > LABEL_MAX)
+			return 0;
+	}
+	return s[len - 1] != '-';
+}
+
+/* Digits and dots only: meant as an IPv4 address, not a name. */
+static int
+host_is_numeric(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!is_digit(*s) && *s != '.')
+			return 0;
+	return 1;
+}
+
+static int
+ip_is_v4(const char *s)
+{
+	struct in_addr	a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static int
+ip_is_v6(const char *s)
+{
+	struct in6_addr	a;
+
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/*
+ * Host name, IPv4 or IPv6 address; "[addr]" is stored without the
+ * brackets so it goes straight to getaddrinfo.
+ */
+static const char *
+host_parse(const char *v, char *out, size_t size)
+{
+	char	tmp[CONF_HOST_SIZE];
+	size_t	len = strlen(v);
+
+	if (len >= CONF_HOST_SIZE || len >= size)
+		return "longer than " HOST_LEN_TXT " bytes";
+	if (v[0] == '[') {
+		if (len < 3 || v[len - 1] != ']')
+			return "'[' without ']'";
+		copy_str(tmp, sizeof(tmp), v + 1, len - 2);
+		if (!ip_is_v4(tmp) && !ip_is_v6(tmp))
+			return "not an IP address";
+	} else {
+		copy_str(tmp, sizeof(tmp), v, len);
+		if (strchr(tmp, ':') != NULL) {
+			if (!ip_is_v6(tmp))
+				return "not an IPv6 address";
+		} else if (host_is_numeric(tmp)) {
+			if (!ip_is_v4(tmp))
+				return "not an IPv4 address";
+		} else if (!host_is_name(tmp))
+			return "not a host name";
+	}
+	copy_str(out, size, tmp, strlen(tmp));
+	return NULL;
+}
+
+/* Decimal digits only: strtoul would take "-1", " 5" and "0x10". */
+static const char *
+uint_parse(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long	n = 0;
+
+	if (*v == '\0')
+		return "not a number";
+	for (; *v != '\0'; v++) {
+		if (!is_digit(*v))
+			return "not a number";
+		n = n * 10 + (unsigned long)(*v - '0');
+		if (n > max)
+			return "out of range";
+	}
+	if (n < min)
+		return "out of range";
+	*out = (unsigned)n;
+	return NULL;
+}
+
+static const char *
+yesno_parse(const char *v, int *out)
+{
+	if (strcasecmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcasecmp(v, "no") == 0)
+		*out = 0;
+	else
+		return "want yes or no";
+	return NULL;
+}
+
+/* The CONF_AUTH_ bit for a mechanism name, or 0 if ferry lacks it. */
+static unsigned
+auth_mech(const char *s, size_t len)
+{
+	if (len == 5 && strncasecmp(s, "plain", len) == 0)
+		return CONF_AUTH_PLAIN;
+	if (len == 5 && strncasecmp(s, "login", len) == 0)
+		return CONF_AUTH_LOGIN;
+	if (len == 8 && strncasecmp(s, "cram-md5", len) == 0)
+		return CONF_AUTH_CRAM_MD5;
+	return 0;
+}
+
+static const char *
+key_smarthost(struct conf *c, const char *v)
+{
+	return host_parse(v, c->smarthost, sizeof(c->smarthost));
+}
+
+static const char *
+key_port(struct conf *c, const char *v)
+{
+	const char	*why;
+
+	why = uint_parse(v, 1, 65535, &c->port);
+	return why != NULL ? "want 1..65535" : NULL;
+}
+
+static const char *
+key_tls(struct conf *c, const char *v)
+{
+	if (strcasecmp(v, "implicit") == 0)
+		c->tls = CONF_TLS_IMPLICIT;
+	else if (strcasecmp(v, "starttls") == 0)
+		c->tls = CONF_TLS_STARTTLS;
+	else if (strcasecmp(v, "none") == 0)
+		c->tls = CONF_TLS_NONE;
+	else
+		return "want implicit, starttls or none";
+	return NULL;
+}
+
+static const char *
+key_path(char *dst, size_t size, const char *v)
+{
+	if (copy_str(dst, size, v, strlen(v)) == -1)
+		return "longer than " PATH_LEN_TXT " bytes";
+	return NULL;
+}
+
+static const char *
+key_tls_ca_file(struct conf *c, const char *v)
+{
+	return key_path(c->tls_ca_file, sizeof(c->tls_ca_file), v);
+}
+
+static const char *
+key_tls_builtin_ca(struct conf *c, const char *v)
+{
+	return yesno_parse(v, &c->tls_builtin_ca);
+}
+
+static const char *
+key_tls_pin(struct conf *c, const char *v)
+{
+	/* room for 33+ bytes, so a long pin is "not 32", not a b64 error */
+	unsigned char	 pin[2 * CONF_PIN_SIZE];
+	size_t		 n, plen = strlen(PIN_PREFIX);
+
+	if (strncasecmp(v, PIN_PREFIX, plen) != 0)
+		return "want sha256:BASE64";
+	if (c->npins == CONF_PINS_MAX)
+		return "more than " XSTR(CONF_PINS_MAX) " tls_pin lines";
+	if (b64_decode(v + plen, strlen(v + plen), pin, sizeof(pin), &n) == -1)
+		return "bad base64";
+	if (n != CONF_PIN_SIZE)
+		return "not " XSTR(CONF_PIN_SIZE) " bytes (a SHA-256 hash)";
+	memcpy(c->pins[c->npins++], pin, CONF_PIN_SIZE);
+	return NULL;
+}
+
+static const char *
+key_tls_server_name(struct conf *c, const char *v)
+{
+	/* the certificate check matches DNS names only, not addresses */
+	if (host_is_numeric(v) || !host_is_name(v))
+		return "not a DNS name";
+	copy_str(c->tls_server_name, sizeof(c->tls_server_name), v,
+	    strlen(v));
+	return NULL;
+}
+
+static const char *
+key_auth(struct conf *c, const char *v)
+{
+	unsigned	 set = 0, bit;
+	size_t		 len;
+
+	while (*v != '\0') {
+		for (len = 0; v[len] != '\0' && !is_space(v[len]); len++)
+			;
+		if ((bit = auth_mech(v, len)) == 0)
+			return "want plain, login or cram-md5";
+		set |= bit;
+		for (v += len; is_space(*v); v++)
+			;
+	}
+	c->auth = set;
+	return NULL;
+}
+
+static const char *
+key_user(struct conf *c, const char *v)
+{
+	if (copy_str(c->user, sizeof(c->user), v, strlen(v)) == -1)
+		return "longer than " USER_LEN_TXT " bytes";
+	return NULL;
+}
+
+static const char *
+key_password(struct conf *c, const char *v)
+{
+	if (copy_str(c->password, sizeof(c->password), v, strlen(v)) == -1)
+		return "longer than " PASS_LEN_TXT " bytes";
+	c->has_password = 1;
+	return NULL;
+}
+
+static const char *
+key_password_file(struct conf *c, const char *v)
+{
+	return key_path(c->password_file, sizeof(c->password_file), v);
+}
+
+static const char *
+key_authinfo(struct conf *c, const char *v)
+{
+	return key_path(c->authinfo, sizeof(c->authinfo), v);
+}
+
+/*
+ * The EHLO argument: a name, "[IPv4]" or "[IPv6:addr]", the
+ * address-literal forms of RFC 5321 4.1.3. Stored as written.
+ */
+static const char *
+key_helo(struct conf *c, const char *v)
+{
+	char	tmp[CONF_HOST_SIZE];
+	size_t	len = strlen(v);
+
+	if (len >= sizeof(c->helo))
+		return "longer than " HOST_LEN_TXT " bytes";
+	if (v[0] == '[') {
+		if (len < 3 || v[len - 1] != ']')
+			return "'[' without ']'";
+		copy_str(tmp, sizeof(tmp), v + 1, len - 2);
+		if (strncasecmp(tmp, "IPv6:", 5) == 0) {
+			if (!ip_is_v6(tmp + 5))
+				return "not an IPv6 address";
+		} else if (!ip_is_v4(tmp))
+			return "want [IPv4] or [IPv6:addr]";
+	} else if (host_is_numeric(v) || !host_is_name(v))
+		return "not a host name; write an address as [1.2.3.4]";
+	copy_str(c->helo, sizeof(c->helo), v, len);
+	return NULL;
+}
+
+static const char *
+key_timeout(struct conf *c, const char *v)
+{
+	return uint_parse(v, 1, 3600, &c->timeout) != NULL ?
+	    "want 1..3600 seconds" : NULL;
+}
+
+static const struct key keys[] = {
+	{ "smarthost",		key_smarthost,		0 },
+	{ "port",		key_port,		0 },
+	{ "tls",		key_tls,		0 },
+	{ "tls_ca_file",	key_tls_ca_file,	0 },
+	{ "tls_builtin_ca",	key_tls_builtin_ca,	0 },
+	{ "tls_pin",		key_tls_pin,		0 },
+	{ "tls_server_name",	key_tls_server_name,	0 },
+	{ "auth",		key_auth,		0 },
+	{ "user",		key_user,		0 },
+	{ "password",		key_password,		1 },
+	{ "password_file",	key_password_file,	0 },
+	{ "authinfo",		key_authinfo,		0 },
+	{ "helo",		key_helo,		0 },
+	{ "timeout",		key_timeout,		0 },
+};
+
+void
+conf_init(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->tls = CONF_TLS_IMPLICIT;
+	c->tls_builtin_ca = 1;
+	c->auth = CONF_AUTH_ALL;
+	c->timeout = 60;
+}
+
+/*
+ * An unknown key is shown only up to its first byte that cannot be in a
+ * key: "password:hunter2" or "password=hunter2" must not show hunter2.
+ */
+static int
+unknown_key(const char *name, size_t lineno, const char *key,
+    struct ferr *e)
+{
+	size_t	n;
+
+	for (n = 0; n < KEY_SHOW_MAX; n++)
+		if (!is_alnum(key[n]) && key[n] != '_' && key[n] != '-')
+			break;
+	return ferr_set(e, FE_CONFIG, 0, "%s:%zu: unknown key '%.*s%s'",
+	    name, lineno, (int)n, key, key[n] != '\0' ? "..." : "");
+}
+
+int
+conf_parse(struct conf *c, const char *text, size_t len, const char *name,
+    struct ferr *e)
+{
+	struct lines	 l;
+	const struct key *k;
+	const char	*why;
+	char		*line, *v;
+	size_t		 i;
+	int		 rc;
+
+	lines_init(&l, text, len, name);
+	while ((rc = lines_next(&l, &line, e)) == 1) {
+		for (v = line; *v != '\0' && !is_space(*v); v++)
+			;
+		if (*v != '\0')
+			*v++ = '\0';
+		while (is_space(*v))
+			v++;
+		k = NULL;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (strcmp(line, keys[i].name) == 0) {
+				k = &keys[i];
+				break;
+			}
+		}
+		if (k == NULL) {
+			rc = unknown_key(name, l.lineno, line, e);
+			break;
+		}
+		if (*v == '\0') {
+			rc = ferr_set(e, FE_CONFIG, 0,
+			    "%s:%zu: missing value for %s", name, l.lineno,
+			    k->name);
+			break;
+		}
+		if ((why = k->set(c, v)) == NULL)
+			continue;
+		if (k->secret)
+			rc = ferr_set(e, FE_CONFIG, 0,
+			    "%s:%zu: bad value for %s (%s)", name, l.lineno,
+			    k->name, why);
+		else
+			rc = ferr_set(e, FE_CONFIG, 0,
+			    "%s:%zu: bad value for %s: '%.*s%s' (%s)", name,
+			    l.lineno, k->name, SHOW_MAX, v,
+			    strlen(v) > SHOW_MAX ? "..." : "", why);
+		break;
+	}
+	lines_done(&l);
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * One field of an AuthInfo line at *pp, quoted or not; *pp moves past
+ * it. 1: field in *fp, *flenp; 0: none left; -1: bad quoting.
+ */
+static int
+ai_field(char **pp, char **fp, size_t *flenp)
+{
+	char	*p = *pp, *q;
+
+	while (is_space(*p))
+		p++;
+	if (*p == '\0')
+		return 0;
+	if (*p == '"') {
+		if ((q = strchr(p + 1, '"')) == NULL)
+			return -1;
+		if (q[1] != '\0' && !is_space(q[1]))
+			return -1;
+		*fp = p + 1;
+		*flenp = (size_t)(q - p - 1);
+		*pp = q + 1;
+		return 1;
+	}
+	for (q = p; *q != '\0' && !is_space(*q); q++)
+		if (*q == '"')
+			return -1;
+	*fp = p;
+	*flenp = (size_t)(q - p);
+	*pp = q;
+	return 1;
+}
+
+/*
+ * Fill ent from the fields after "AuthInfo:host". Messages name the
+ * field's tag letter at most: the values may be secrets.
+ */
+static int
+ai_entry_parse(struct ai_entry *ent, char *p, const char *name,
+    size_t lineno, struct ferr *e)
+{
+	char	*f, *v, tag, sep;
+	size_t	 flen, vlen, n;
+	int	 r;
+
+	while ((r = ai_field(&p, &f, &flen)) == 1) {
+		if (flen < 2 || (f[1] != ':' && f[1] != '='))
+			return ferr_set(e, FE_CONFIG, 0, "%s:%zu: bad field "
+			    "(want \"X:value\")", name, lineno);
+		tag = f[0];
+		sep = f[1];
+		v = f + 2;
+		vlen = flen - 2;
+		if (sep == '=' && tag != 'P')
+			return ferr_set(e, FE_CONFIG, 0, "%s:%zu: '=' is only "
+			    "for P= (base64 password)", name, lineno);
+		switch (tag) {
+		case 'U':
+		case 'I':
+			if (copy_str(tag == 'U' ? ent->user : ent->authid,
+			    CONF_USER_SIZE, v, vlen) == -1)
+				return ferr_set(e, FE_CONFIG, 0, "%s:%zu: %c: "
+				    "longer than %d bytes", name, lineno, tag,
+				    CONF_USER_SIZE - 1);
+			if (tag == 'U')
+				ent->has_user = 1;
+			else
+				ent->has_authid = 1;
+			break;
+		case 'P':
+			if (sep == '=') {
+				/* sendmail: P= holds the password in base64 */
+				if (b64_decode(v, vlen, (unsigned char *)
+				    ent->pass, sizeof(ent->pass) - 1, &n) == -1)
+					return ferr_set(e, FE_CONFIG, 0,
+					    "%s:%zu: P= is not base64 of at "
+					    "most %d bytes", name, lineno,
+					    CONF_PASS_SIZE - 1);
+				ent->pass[n] = '\0';
+				if (memchr(ent->pass, '\0', n) != NULL)
+					return ferr_set(e, FE_CONFIG, 0,
+					    "%s:%zu: P= decodes to a NUL byte",
+					    name, lineno);
+			} else {
+				n = vlen;
+				if (copy_str(ent->pass, sizeof(ent->pass), v,
+				    vlen) == -1)
+					return ferr_set(e, FE_CONFIG, 0,
+					    "%s:%zu: P: longer than %d bytes",
+					    name, lineno, CONF_PASS_SIZE - 1);
+			}
+			if (n == 0)
+				return ferr_set(e, FE_CONFIG, 0,
+				    "%s:%zu: empty password in P%c", name,
+				    lineno, sep);
+			ent->has_pass = 1;
+			break;
+		case 'M':
+			/* DIGEST-MD5, GSSAPI...: sendmail's, not ferry's */
+			ent->has_mechs = 1;
+			ent->mechs = 0;
+			while (vlen > 0) {
+				for (n = 0; n < vlen && !is_space(v[n]); n++)
+					;
+				ent->mechs |= auth_mech(v, n);
+				for (; n < vlen && is_space(v[n]); n++)
+					;
+				v += n;
+				vlen -= n;
+			}
+			break;
+		case 'R':	/* realm: for DIGEST-MD5 only */
+			break;
+		default:
+			return ferr_set(e, FE_CONFIG, 0, "%s:%zu: unknown "
+			    "field %c%c (want U I P M R)", name, lineno,
+			    is_alnum(tag) ? tag : '?', sep);
+		}
+	}
+	if (r == -1)
+		return ferr_set(e, FE_CONFIG, 0, "%s:%zu: bad quoting",
+		    name, lineno);
+	return 0;
+}
+
+/* Host names compare without case; "[1.2.3.4]" is 1.2.3.4. */
+static int
+ai_host_match(const char *a, size_t alen, const char *b)
+{
+	size_t	blen = strlen(b);
+
+	if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
+		a++;
+		alen -= 2;
+	}
+	if (blen >= 2 && b[0] == '[' && b[blen - 1] == ']') {
+		b++;
+		blen -= 2;
+	}
+	return alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+int
+conf_parse_authinfo(struct conf *c, const char *text, size_t len,
+    const char *name, struct ferr *e)
+{
+	struct lines	 l;
+	struct ai_entry	 exact, fallback, cur, *use = NULL;
+	char		*line, *host, *p;
+	size_t		 hlen, tlen = strlen(AI_TAG);
+	int		 rc, have_exact = 0, have_fallback = 0;
+
+	lines_init(&l, text, len, name);
+	while ((rc = lines_next(&l, &line, e)) == 1) {
+		/* an access map holds other tags too (Connect:, To:...) */
+		if (strncasecmp(line, AI_TAG, tlen) != 0)
+			continue;
+		host = line + tlen;
+		for (p = host; *p != '\0' && !is_space(*p); p++)
+			;
+		hlen = (size_t)(p - host);
+		memset(&cur, 0, sizeof(cur));
+		cur.lineno = l.lineno;
+		if ((rc = ai_entry_parse(&cur, p, name, l.lineno, e)) == -1)
+			break;
+		/* the first entry for a host wins, as in a sendmail map */
+		if (hlen == 0 && !have_fallback) {
+			fallback = cur;
+			have_fallback = 1;
+		} else if (hlen > 0 && !have_exact && c->smarthost[0] != '\0' &&
+		    ai_host_match(host, hlen, c->smarthost)) {
+			exact = cur;
+			have_exact = 1;
+		}
+	}
+	if (rc == 0) {
+		if (have_exact)
+			use = &exact;
+		else if (have_fallback)
+			use = &fallback;
+	}
+	if (use != NULL && use->has_mechs && use->mechs == 0) {
+		rc = ferr_set(e, FE_CONFIG, 0, "%s:%zu: no supported mechanism "
+		    "in M: (ferry has LOGIN PLAIN CRAM-MD5)", name,
+		    use->lineno);
+		use = NULL;
+	}
+	if (use != NULL) {
+		if (use->has_user)
+			memcpy(c->user, use->user, sizeof(c->user));
+		else if (use->has_authid)
+			memcpy(c->user, use->authid, sizeof(c->user));
+		if (use->has_pass) {
+			memcpy(c->password, use->pass, sizeof(c->password));
+			c->has_password = 1;
+		}
+		if (use->has_mechs)
+			c->auth = use->mechs;
+	}
+	explicit_bzero(&cur, sizeof(cur));
+	explicit_bzero(&exact, sizeof(exact));
+	explicit_bzero(&fallback, sizeof(fallback));
+	lines_done(&l);
+	return rc == 0 ? 0 : -1;
+}
+
+/* "localhost", 127.0.0.0/8 or ::1, with or without brackets; no DNS. */
+static int
+host_is_loopback(const char *h)
+{
+	char		tmp[CONF_HOST_SIZE];
+	struct in_addr	a4;
+	struct in6_addr	a6;
+	size_t		len = strlen(h);
+
+	if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+		h++;
+		len -= 2;
+	}
+	if (copy_str(tmp, sizeof(tmp), h, len) == -1)
+		return 0;
+	if (strcasecmp(tmp, "localhost") == 0 ||
+	    strcasecmp(tmp, "localhost.") == 0)
+		return 1;
+	if (inet_pton(AF_INET, tmp, &a4) == 1)
+		return ((const unsigned char *)&a4.s_addr)[0] == 127;
+	if (inet_pton(AF_INET6, tmp, &a6) == 1)
+		return memcmp(&a6, &in6addr_loopback, sizeof(a6)) == 0;
+	return 0;
+}
+
+int
+conf_finish(struct conf *c, struct ferr *e)
+{
+	const char	*name = c->path[0] != '\0' ? c->path : "config";
+
+	if (c->smarthost[0] == '\0')
+		return ferr_set(e, FE_CONFIG, 0, "%s: no smarthost set", name);
+	if (c->port == 0) {
+		switch (c->tls) {
+		case CONF_TLS_IMPLICIT:
+			c->port = 465;	/* RFC 8314 3.3 submissions */
+			break;
+		case CONF_TLS_STARTTLS:
+			c->port = 587;	/* RFC 6409 3.1 submission */
+			break;
+		case CONF_TLS_NONE:
+			c->port = 25;	/* a local MTA or tunnel */
+			break;
+		}
+	}
+	/* plaintext (and maybe a password) may cross no wire */
+	if (c->tls == CONF_TLS_NONE && !host_is_loopback(c->smarthost))
+		return ferr_set(e, FE_CONFIG, 0, "%s: tls none is only allowed "
+		    "to a loopback smarthost (got %s)", name, c->smarthost);
+	if (c->user[0] != '\0' && !c->has_password)
+		return ferr_set(e, FE_CONFIG, 0, "%s: user %s has no password "
+		    "(set password, password_file or authinfo)", name,
+		    c->user);
+	if (c->user[0] == '\0' && c->has_password)
+		return ferr_set(e, FE_CONFIG, 0, "%s: a password is set but "
+		    "no user", name);
+	if (c->tls != CONF_TLS_NONE && !c->tls_builtin_ca && c->npins == 0 &&
+	    c->tls_ca_file[0] == '\0')
+		return ferr_set(e, FE_CONFIG, 0, "%s: tls_builtin_ca no needs "
+		    "tls_ca_file or tls_pin", name);
+	return 0;
+}
+
+/*
+ * Read a whole regular file of at most CONF_FILE_SIZE bytes into a
+ * malloc'd *bufp (caller wipes and frees it); its mode to *modep.
+ */
+static int
+file_read(const char *path, char **bufp, size_t *lenp, mode_t *modep,
+    struct ferr *e)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
+	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return ferr_set(e, FE_CONFIG, errno, "%s", path);
+	if (fstat(fd, &st) == -1) {
+		ferr_set(e, FE_CONFIG, errno, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ferr_set(e, FE_CONFIG, 0, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_SIZE) {
+		ferr_set(e, FE_CONFIG, 0, "%s: larger than %d bytes", path,
+		    CONF_FILE_SIZE);
+		goto out;
+	}
+	/* one byte more than allowed: catches a file that grew */
+	if ((buf = malloc(CONF_FILE_SIZE + 1)) == NULL) {
+		ferr_set(e, FE_OS, errno, "%s", path);
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + len, CONF_FILE_SIZE + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			ferr_set(e, FE_CONFIG, errno, "%s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > CONF_FILE_SIZE) {
+			ferr_set(e, FE_CONFIG, 0, "%s: larger than %d bytes",
+			    path, CONF_FILE_SIZE);
+			goto out;
+		}
+	}
+	*bufp = buf;
+	*lenp = len;
+	*modep = st.st_mode;
+	buf = NULL;
+	rc = 0;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+static void
+file_free(char *buf, size_t len)
+{
+	if (buf == NULL)
+		return;
+	explicit_bzero(buf, len);
+	free(buf);
+}
+
+/* Anyone on the host could read the secret: refuse, say the fix. */
+static int
+file_check_secret(const char *path, mode_t mode, struct ferr *e)
+{
+	if ((mode & S_IROTH) == 0)
+		return 0;
+	return ferr_set(e, FE_CONFIG, 0, "%s: holds a password but is "
+	    "readable by others (mode %04o); chmod o-r %s", path,
+	    (unsigned)(mode & 07777), path);
+}
+
+/* A relative path p (of key) is taken from the config file's folder. */
+static int
+path_resolve(char *p, size_t size, const char *conf, const char *key,
+    struct ferr *e)
+{
+	char		 tmp[CONF_PATH_SIZE];
+	const char	*slash;
+	int		 n;
+
+	if (p[0] == '\0' || p[0] == '/')
+		return 0;
+	if ((slash = strrchr(conf, '/')) == NULL)
+		return 0;	/* config in the cwd: so is p */
+	n = snprintf(tmp, sizeof(tmp), "%.*s/%s", (int)(slash - conf), conf,
+	    p);
+	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= size)
+		return ferr_set(e, FE_CONFIG, 0, "%s: %s path longer than %d "
+		    "bytes after adding the config's folder", conf, key,
+		    CONF_PATH_SIZE - 1);
+	memcpy(p, tmp, (size_t)n + 1);
+	return 0;
+}
+
+static int
+conf_load_password_file(struct conf *c, struct ferr *e)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, n;
+	mode_t	 mode;
+	int	 rc = -1;
+
+	if (file_read(c->password_file, &buf, &len, &mode, e) == -1)
+		return -1;
+	if (file_check_secret(c->password_file, mode, e) == -1)
+		goto out;
+	for (n = 0; n < len && buf[n] != '\n'; n++)
+		;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n == 0) {
+		ferr_set(e, FE_CONFIG, 0, "%s: first line is empty (it "
+		    "must hold the password)", c->password_file);
+		goto out;
+	}
+	if (memchr(buf, '\0', n) != NULL) {
+		ferr_set(e, FE_CONFIG, 0, "%s: NUL byte in the password",
+		    c->password_file);
+		goto out;
+	}
+	if (copy_str(c->password, sizeof(c->password), buf, n) == -1) {
+		ferr_set(e, FE_CONFIG, 0, "%s: password longer than %d bytes",
+		    c->password_file, CONF_PASS_SIZE - 1);
+		goto out;
+	}
+	c->has_password = 1;
+	rc = 0;
+out:
+	file_free(buf, len);
+	return rc;
+}
+
+static int
+conf_load_authinfo(struct conf *c, struct ferr *e)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	mode_t	 mode;
+	int	 rc = -1;
+
+	if (file_read(c->authinfo, &buf, &len, &mode, e) == -1)
+		return -1;
+	if (file_check_secret(c->authinfo, mode, e) == -1)
+		goto out;
+	rc = conf_parse_authinfo(c, buf, len, c->authinfo, e);
+out:
+	file_free(buf, len);
+	return rc;
+}
+
+int
+conf_load(struct conf *c, const char *path, struct ferr *e)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	mode_t	 mode;
+	int	 rc = -1;
+
+	if (copy_str(c->path, sizeof(c->path), path, strlen(path)) == -1)
+		return ferr_set(e, FE_CONFIG, 0, "config path longer than %d "
+		    "bytes", CONF_PATH_SIZE - 1);
+	if (file_read(c->path, &buf, &len, &mode, e) == -1)
+		goto out;
+	if (conf_parse(c, buf, len, c->path, e) == -1)
+		goto out;
+	if (c->has_password && file_check_secret(c->path, mode, e) == -1)
+		goto out;
+	/* two sources for one secret: say so rather than pick one */
+	if (c->has_password && c->password_file[0] != '\0') {
+		ferr_set(e, FE_CONFIG, 0, "%s: password and password_file "
+		    "are both set; keep one", c->path);
+		goto out;
+	}
+	if (c->authinfo[0] != '\0' &&
+	    (c->has_password || c->password_file[0] != '\0')) {
+		ferr_set(e, FE_CONFIG, 0, "%s: authinfo cannot be combined "
+		    "with password or password_file", c->path);
+		goto out;
+	}
+	if (path_resolve(c->tls_ca_file, sizeof(c->tls_ca_file), c->path,
+	    "tls_ca_file", e) == -1 ||
+	    path_resolve(c->password_file, sizeof(c->password_file), c->path,
+	    "password_file", e) == -1 ||
+	    path_resolve(c->authinfo, sizeof(c->authinfo), c->path,
+	    "authinfo", e) == -1)
+		goto out;
+	if (c->password_file[0] != '\0' && conf_load_password_file(c, e) == -1)
+		goto out;
+	if (c->authinfo[0] != '\0' && conf_load_authinfo(c, e) == -1)
+		goto out;
+	if (conf_finish(c, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	file_free(buf, len);
+	if (rc == -1)
+		conf_wipe(c);
+	return rc;
+}
+
+void
+conf_wipe(struct conf *c)
+{
+	explicit_bzero(c->password, sizeof(c->password));
+	c->has_password = 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * conf.h: ferry.conf, the one configuration file. Lines of `key value`,
+ * `#` starts a comment line; see ferry.conf(5) / README for each key.
+ */
+#ifndef FERRY_CONF_H
+#define FERRY_CONF_H
+#include <stddef.h>
+#include "ferr.h"
+
+#define CONF_HOST_SIZE	256	/* RFC 1035 2.3.4: 255 octets + NUL */
+#define CONF_PATH_SIZE	1024
+#define CONF_USER_SIZE	256
+#define CONF_PASS_SIZE	512
+#define CONF_PINS_MAX	8
+#define CONF_PIN_SIZE	32	/* SHA-256 of a SubjectPublicKeyInfo */
+#define CONF_LINE_SIZE	2048	/* longest config or authinfo line */
+#define CONF_FILE_SIZE	65536	/* largest config, password or authinfo file */
+
+enum conf_tls {
+	CONF_TLS_IMPLICIT,	/* TLS from the first byte (port 465) */
+	CONF_TLS_STARTTLS,	/* plaintext, then STARTTLS (port 587) */
+	CONF_TLS_NONE		/* loopback only: stunnel-style setups */
+};
+
+/* AUTH mechanisms, as a bit set. */
+#define CONF_AUTH_PLAIN		0x01u
+#define CONF_AUTH_LOGIN		0x02u
+#define CONF_AUTH_CRAM_MD5	0x04u
+#define CONF_AUTH_ALL		0x07u
+
+struct conf {
+	char		path[CONF_PATH_SIZE];	/* the file read, for messages */
+	char		smarthost[CONF_HOST_SIZE];
+	unsigned	port;		/* 0 until set; then 465/587 by tls */
+	enum conf_tls	tls;		/* default CONF_TLS_IMPLICIT */
+	char		tls_ca_file[CONF_PATH_SIZE];	/* "" = none */
+	int		tls_builtin_ca;	/* default 1 */
+	unsigned char	pins[CONF_PINS_MAX][CONF_PIN_SIZE];
+	size_t		npins;
+	char		tls_server_name[CONF_HOST_SIZE]; /* "" = smarthost */
+	unsigned	auth;		/* CONF_AUTH_* allowed; default ALL */
+	char		user[CONF_USER_SIZE];	/* "" = no AUTH */
+	char		password[CONF_PASS_SIZE];
+	int		has_password;
+	char		password_file[CONF_PATH_SIZE];
+	char		authinfo[CONF_PATH_SIZE];
+	char		helo[CONF_HOST_SIZE];	/* "" = the host's name */
+	unsigned	timeout;	/* seconds per step; default 60 */
+};
+
+/* Defaults: implicit TLS, built-in anchors, any AUTH, timeout 60. */
+void	conf_init(struct conf *c);
+/*
+ * Parse config text (no I/O). `name` is used in messages:
+ * "NAME:LINE: reason". Keys given later override earlier ones except
+ * tls_pin, which adds. Unknown keys and bad values are FE_CONFIG.
+ * Does not apply defaults that depend on other keys: see conf_finish.
+ */
+int	conf_parse(struct conf *c, const char *text, size_t len,
+	    const char *name, struct ferr *e);
+/*
+ * Parse sendmail AuthInfo text (no I/O) and take user, password and
+ * mechanisms from the entry for c->smarthost (host compared without
+ * case; "AuthInfo:" with no host is the fallback entry). Fields:
+ * "U:user", "I:authid" (used when U is absent), "P:pass", "P=base64",
+ * "M:MECH MECH", "R:realm" (ignored). A missing entry is not an error.
+ */
+int	conf_parse_authinfo(struct conf *c, const char *text, size_t len,
+	    const char *name, struct ferr *e);
+/*
+ * Check cross-key rules after everything is read: a smarthost is set;
+ * port defaults to 465 (implicit) or 587 (starttls); `tls none` only
+ * when smarthost is a loopback address or "localhost"; a user needs a
+ * password; with tls_builtin_ca no and no pins, tls_ca_file is needed.
+ */
+int	conf_finish(struct conf *c, struct ferr *e);
+/*
+ * Read and parse the file at path, then password_file and authinfo when
+ * set, then conf_finish. A file that holds a secret (the config with a
+ * `password` key, password_file, authinfo) and is readable by others
+ * (mode & 004) is refused, naming the file. Errors are FE_CONFIG.
+ */
+int	conf_load(struct conf *c, const char *path, struct ferr *e);
+/* Wipe the password from memory. */
+void	conf_wipe(struct conf *c);
+#endif
