@@ -1,0 +1,659 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "smtp.h"
+
+/* ---- replies ---- */
+
+void
+smtp_reply_init(struct smtp_reply *r)
+{
+	r->code = 0;
+	r->nlines = 0;
+	r->done = 0;
+	r->len = 0;
+	r->text[0] = '\0';
+}
+
+int
+smtp_reply_add(struct smtp_reply *r, const char *line, size_t len)
+{
+	size_t	n;
+	int	code;
+
+	/* RFC 5321 4.2: three digits, then '-' (more) or ' ' / end (last) */
+	if (len < 3 || !isdigit((unsigned char)line[0]) ||
+	    !isdigit((unsigned char)line[1]) ||
+	    !isdigit((unsigned char)line[2]) ||
+	    line[0] < '2' || line[0] > '5')
+		return -1;
+	if (len > 3 && line[3] != '-' && line[3] != ' ')
+		return -1;
+	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + line[2] - '0';
+	if (r->nlines > 0 && code != r->code)
+		return -1;
+	r->code = code;
+	n = len > 4 ? len - 4 : 0;
+	if (r->nlines > 0 && r->len + 1 < sizeof(r->text))
+		r->text[r->len++] = '\n';
+	if (n > sizeof(r->text) - 1 - r->len)
+		n = sizeof(r->text) - 1 - r->len;
+	memcpy(r->text + r->len, line + 4, n);
+	r->len += n;
+	r->text[r->len] = '\0';
+	r->nlines++;
+	r->done = len == 3 || line[3] == ' ';
+	return r->done;
+}
+
+/* Is this EHLO line the keyword kw, alone or followed by a space? */
+static int
+keyword(const char *line, size_t len, const char *kw, const char **arg,
+    size_t *arglen)
+{
+	size_t	k = strlen(kw);
+
+	if (len < k || strncasecmp(line, kw, k) != 0 ||
+	    (len > k && line[k] != ' ' && line[k] != '='))
+		return 0;
+	*arg = line + (len > k ? k + 1 : k);
+	*arglen = len > k ? len - k - 1 : 0;
+	return 1;
+}
+
+void
+smtp_ext_parse(struct smtp_ext *x, const struct smtp_reply *r)
+{
+	const char	*p = r->text, *end = r->text + r->len, *nl, *arg;
+	size_t		 len, alen;
+	int		 first = 1;
+
+	x->flags = 0;
+	x->size = 0;
+	x->auth = 0;
+	for (; p < end; p = nl + 1, first = 0) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		len = (size_t)(nl - p);
+		if (first)	/* the greeting line names the server */
+			continue;
+		if (keyword(p, len, "STARTTLS", &arg, &alen))
+			x->flags |= SMTP_EXT_STARTTLS;
+		else if (keyword(p, len, "PIPELINING", &arg, &alen))
+			x->flags |= SMTP_EXT_PIPELINING;
+		else if (keyword(p, len, "8BITMIME", &arg, &alen))
+			x->flags |= SMTP_EXT_8BITMIME;
+		else if (keyword(p, len, "SMTPUTF8", &arg, &alen))
+			x->flags |= SMTP_EXT_SMTPUTF8;
+		else if (keyword(p, len, "DSN", &arg, &alen))
+			x->flags |= SMTP_EXT_DSN;
+		else if (keyword(p, len, "SIZE", &arg, &alen)) {
+			x->flags |= SMTP_EXT_SIZE;
+			x->size = 0;
+			while (alen > 0 && isdigit((unsigned char)*arg) &&
+			    x->size < 1000000000000UL) {
+				x->size = x->size * 10 + (unsigned)(*arg - '0');
+				arg++;
+				alen--;
+			}
+		} else if (keyword(p, len, "AUTH", &arg, &alen)) {
+			/* "AUTH=" is what old Microsoft servers send */
+			x->flags |= SMTP_EXT_AUTH;
+			x->auth |= auth_mechs_parse(arg, alen);
+		}
+	}
+}
+
+/* ---- dot-stuffing ---- */
+
+void
+smtp_dot_init(struct smtp_dot *d)
+{
+	d->bol = 1;
+	d->cr = 0;
+}
+
+size_t
+smtp_dot_stuff(struct smtp_dot *d, const char *in, size_t inlen, char *out)
+{
+	size_t	i, o = 0;
+	char	ch;
+
+	for (i = 0; i < inlen; i++) {
+		ch = in[i];
+		if (ch == '\n') {
+			if (!d->cr)
+				out[o++] = '\r';
+			out[o++] = '\n';
+			d->bol = 1;
+			d->cr = 0;
+			continue;
+		}
+		if (d->bol && ch == '.')
+			out[o++] = '.';
+		out[o++] = ch;
+		d->bol = 0;
+		d->cr = ch == '\r';
+	}
+	return o;
+}
+
+size_t
+smtp_dot_end(struct smtp_dot *d, char *out)
+{
+	size_t	o = 0;
+
+	if (!d->bol) {
+		if (!d->cr)
+			out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	memcpy(out + o, ".\r\n", 3);
+	return o + 3;
+}
+
+/* ---- the session ---- */
+
+static void
+trace_line(struct smtp_session *s, char dir, const char *line, size_t len)
+{
+	if (s->trace != NULL)
+		s->trace(s->trace_arg, dir, line, len);
+}
+
+static int
+flush_out(struct smtp_session *s, struct ferr *e)
+{
+	if (s->outlen > 0 &&
+	    tls_write(&s->conn, s->out, s->outlen, e) == -1)
+		return -1;
+	s->outlen = 0;
+	return tls_flush(&s->conn, e);
+}
+
+/*
+ * Queue one command line. Trace shows it cut at `shown` bytes followed
+ * by "***" when shown >= 0: AUTH payloads are redacted here, before any
+ * hook sees them.
+ */
+static int
+cmd(struct smtp_session *s, int shown, struct ferr *e, const char *fmt, ...)
+{
+	char	line[SMTP_LINE_MAX];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		return ferr_set(e, FE_DATA, 0, "command too long");
+	if (shown < 0)
+		trace_line(s, '>', line, (size_t)n);
+	else {
+		char	red[SMTP_LINE_MAX];
+		int	m;
+
+		m = snprintf(red, sizeof(red), "%.*s***", shown, line);
+		trace_line(s, '>', red, (size_t)m);
+		explicit_bzero(red, sizeof(red));
+	}
+	memcpy(line + n, "\r\n", 2);
+	n += 2;
+	if ((size_t)n > sizeof(s->out) - s->outlen &&
+	    flush_out(s, e) == -1) {
+		explicit_bzero(line, sizeof(line));
+		return -1;
+	}
+	memcpy(s->out + s->outlen, line, (size_t)n);
+	s->outlen += (size_t)n;
+	explicit_bzero(line, sizeof(line));
+	return 0;
+}
+
+/* One line from the server into line (NUL-terminated, no CRLF). */
+static int
+read_line(struct smtp_session *s, char *line, size_t size, size_t *len,
+    struct ferr *e)
+{
+	char	*nl, *start;
+	ssize_t	 n;
+	size_t	 l;
+
+	for (;;) {
+		nl = memchr(s->in + s->inoff, '\n', s->inlen - s->inoff);
+		if (nl != NULL)
+			break;
+		if (s->inoff > 0) {
+			memmove(s->in, s->in + s->inoff, s->inlen - s->inoff);
+			s->inlen -= s->inoff;
+			s->inoff = 0;
+		}
+		if (s->inlen == sizeof(s->in))
+			return ferr_set(e, FE_PROTOCOL, 0,
+			    "reply line too long");
+		n = tls_read(&s->conn, s->in + s->inlen,
+		    sizeof(s->in) - s->inlen, e);
+		if (n == -1)
+			return -1;
+		s->inlen += (size_t)n;
+	}
+	start = s->in + s->inoff;
+	l = (size_t)(nl - start);
+	s->inoff += l + 1;
+	if (l > 0 && start[l - 1] == '\r')
+		l--;
+	if (l >= size)
+		return ferr_set(e, FE_PROTOCOL, 0, "reply line too long");
+	memcpy(line, start, l);
+	line[l] = '\0';
+	*len = l;
+	return 0;
+}
+
+/* Read a whole reply into s->reply. */
+static int
+read_reply(struct smtp_session *s, struct ferr *e)
+{
+	char	line[SMTP_LINE_MAX];
+	size_t	len = 0;
+	int	r;
+
+	smtp_reply_init(&s->reply);
+	do {
+		if (read_line(s, line, sizeof(line), &len, e) == -1)
+			return -1;
+		trace_line(s, '<', line, len);
+		r = smtp_reply_add(&s->reply, line, len);
+		if (r == -1)
+			return ferr_set(e, FE_PROTOCOL, 0,
+			    "not an SMTP reply: \"%.60s\"", line);
+	} while (r == 0);
+	return 0;
+}
+
+/* The reply's text on one line, for error messages. */
+static void
+reply_line(const struct smtp_reply *r, char *out, size_t size)
+{
+	size_t	i;
+
+	if (snprintf(out, size, "%d %s", r->code, r->text) < 0)
+		out[0] = '\0';
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] == '\n' || (unsigned char)out[i] < ' ')
+			out[i] = ' ';
+}
+
+/* An error for a reply that is not the `want` class (2 or 3). */
+static int
+reply_fail(struct smtp_session *s, const char *step, struct ferr *e)
+{
+	char	text[FERR_TEXT_SIZE];
+	int	c = s->reply.code;
+
+	reply_line(&s->reply, text, sizeof(text));
+	return ferr_set(e, c >= 500 ? FE_PERM : c >= 400 ? FE_TEMP :
+	    FE_PROTOCOL, 0, "%s: %s", step, text);
+}
+
+/* Read a reply and fail unless its code is in want's hundred. */
+static int
+expect(struct smtp_session *s, int want, const char *step, struct ferr *e)
+{
+	if (read_reply(s, e) == -1)
+		return ferr_wrap(e, "%s", step);
+	if (s->reply.code / 100 != want)
+		return reply_fail(s, step, e);
+	return 0;
+}
+
+static int
+ehlo(struct smtp_session *s, struct ferr *e)
+{
+	char	name[CONF_HOST_SIZE];
+
+	if (s->conf->helo[0] != '\0')
+		snprintf(name, sizeof(name), "%s", s->conf->helo);
+	else if (gethostname(name, sizeof(name)) == -1 || name[0] == '\0')
+		snprintf(name, sizeof(name), "localhost");
+	name[sizeof(name) - 1] = '\0';
+	if (cmd(s, -1, e, "EHLO %s", name) == -1 || flush_out(s, e) == -1 ||
+	    expect(s, 2, "EHLO", e) == -1)
+		return -1;
+	smtp_ext_parse(&s->ext, &s->reply);
+	return 0;
+}
+
+static int
+starttls(struct smtp_session *s, const char *name, struct ferr *e)
+{
+	if (!(s->ext.flags & SMTP_EXT_STARTTLS))
+		return ferr_set(e, FE_TLS, 0, "server does not offer "
+		    "STARTTLS; not sending anything in plaintext");
+	if (cmd(s, -1, e, "STARTTLS") == -1 || flush_out(s, e) == -1 ||
+	    expect(s, 2, "STARTTLS", e) == -1) {
+		if (e->kind == FE_TEMP || e->kind == FE_PERM)
+			e->kind = FE_TLS;	/* never fall back */
+		return -1;
+	}
+	/* bytes sent before the handshake are an injection (CVE-2011-0411) */
+	s->inlen = s->inoff = 0;
+	if (tls_start(&s->conn, name, s->trust, e) == -1)
+		return -1;
+	return ehlo(s, e);	/* RFC 3207 4.2: forget what was learnt */
+}
+
+/* Read a 334 challenge; its base64 text is in s->reply.text. */
+static int
+challenge(struct smtp_session *s, struct ferr *e)
+{
+	if (read_reply(s, e) == -1)
+		return -1;
+	if (s->reply.code != 334)
+		return reply_fail(s, "AUTH", e);
+	return 0;
+}
+
+static int
+auth_exchange(struct smtp_session *s, unsigned mech, struct ferr *e)
+{
+	const struct conf *c = s->conf;
+	char	msg[AUTH_LINE_SIZE];
+	int	rc = -1;
+
+	switch (mech) {
+	case CONF_AUTH_PLAIN:
+		if (auth_plain(msg, sizeof(msg), c->user, c->password, e) ==
+		    -1 || cmd(s, 11, e, "AUTH PLAIN %s", msg) == -1)
+			goto out;
+		break;
+	case CONF_AUTH_LOGIN:
+		if (cmd(s, -1, e, "AUTH LOGIN") == -1 ||
+		    flush_out(s, e) == -1 || challenge(s, e) == -1 ||
+		    auth_b64(msg, sizeof(msg), c->user, strlen(c->user),
+		    e) == -1 || cmd(s, 0, e, "%s", msg) == -1 ||
+		    flush_out(s, e) == -1 || challenge(s, e) == -1 ||
+		    auth_b64(msg, sizeof(msg), c->password,
+		    strlen(c->password), e) == -1 ||
+		    cmd(s, 0, e, "%s", msg) == -1)
+			goto out;
+		break;
+	case CONF_AUTH_CRAM_MD5:
+		if (cmd(s, -1, e, "AUTH CRAM-MD5") == -1 ||
+		    flush_out(s, e) == -1 || challenge(s, e) == -1 ||
+		    auth_cram_md5(msg, sizeof(msg), s->reply.text,
+		    s->reply.len, c->user, c->password, e) == -1 ||
+		    cmd(s, 0, e, "%s", msg) == -1)
+			goto out;
+		break;
+	default:
+		ferr_set(e, FE_SOFTWARE, 0, "no AUTH mechanism");
+		goto out;
+	}
+	if (flush_out(s, e) == -1 || read_reply(s, e) == -1)
+		goto out;
+	if (s->reply.code != 235) {
+		reply_fail(s, "AUTH", e);
+		if (e->kind == FE_PERM)	/* wrong credentials: keep the mail */
+			e->kind = FE_CONFIG;
+		goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(msg, sizeof(msg));
+	return rc;
+}
+
+static int
+authenticate(struct smtp_session *s, struct ferr *e)
+{
+	char	 offered[64], allowed[64];
+	unsigned mech;
+
+	if (s->conn.on != 2 && s->conf->tls != CONF_TLS_NONE)
+		return ferr_set(e, FE_SOFTWARE, 0, "AUTH before TLS");
+	if (!(s->ext.flags & SMTP_EXT_AUTH))
+		return ferr_set(e, FE_CONFIG, 0, "server offers no AUTH "
+		    "but user is set");
+	mech = auth_choose(s->ext.auth, s->conf->auth);
+	if (mech == 0) {
+		auth_names(s->ext.auth, offered, sizeof(offered));
+		auth_names(s->conf->auth, allowed, sizeof(allowed));
+		return ferr_set(e, FE_CONFIG, 0, "server offers AUTH %s; "
+		    "auth allows %s", offered[0] ? offered : "(none known)",
+		    allowed);
+	}
+	return auth_exchange(s, mech, e);
+}
+
+static const char *
+server_name(const struct conf *c, char *buf, size_t size)
+{
+	const char *h = c->tls_server_name[0] ? c->tls_server_name :
+	    c->smarthost;
+	size_t	len = strlen(h);
+
+	if (len >= 2 && h[0] == '[' && h[len - 1] == ']')
+		snprintf(buf, size, "%.*s", (int)(len - 2), h + 1);
+	else
+		snprintf(buf, size, "%s", h);
+	return buf;
+}
+
+static int
+open_session(struct smtp_session *s, struct ferr *e)
+{
+	const struct conf *c = s->conf;
+	char	name[CONF_HOST_SIZE];
+
+	server_name(c, name, sizeof(name));
+	s->fd = net_connect(c->smarthost, c->port, c->timeout, s->peer,
+	    sizeof(s->peer), e);
+	if (s->fd == -1)
+		return -1;
+	tls_init(&s->conn, s->fd, c->timeout);
+	if (c->tls == CONF_TLS_IMPLICIT &&
+	    tls_start(&s->conn, name, s->trust, e) == -1)
+		return -1;
+	if (expect(s, 2, "greeting", e) == -1 || ehlo(s, e) == -1)
+		return -1;
+	if (c->tls == CONF_TLS_STARTTLS && starttls(s, name, e) == -1)
+		return -1;
+	if (c->user[0] != '\0' && authenticate(s, e) == -1)
+		return -1;
+	return 0;
+}
+
+int
+smtp_open(struct smtp_session *s, const struct conf *c,
+    const struct tls_trust *trust, smtp_trace_fn *trace, void *trace_arg,
+    struct ferr *e)
+{
+	s->conf = c;
+	s->trust = trust;
+	s->trace = trace;
+	s->trace_arg = trace_arg;
+	s->fd = -1;
+	s->inlen = s->inoff = s->outlen = 0;
+	s->peer[0] = '\0';
+	memset(&s->ext, 0, sizeof(s->ext));
+	if (open_session(s, e) == -1) {
+		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
+		if (s->fd != -1) {
+			tls_close(&s->conn);
+			close(s->fd);
+			s->fd = -1;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the message data, dot-stuffed, and the final dot. */
+static int
+send_data(struct smtp_session *s, int msg, struct ferr *e)
+{
+	struct smtp_dot	d;
+	ssize_t		n;
+	size_t		len;
+
+	if (lseek(msg, 0, SEEK_SET) == -1)
+		return ferr_set(e, FE_OS, errno, "message file");
+	smtp_dot_init(&d);
+	for (;;) {
+		n = read(msg, s->data, sizeof(s->data));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return ferr_set(e, FE_OS, errno, "message file");
+		if (n == 0)
+			break;
+		len = smtp_dot_stuff(&d, s->data, (size_t)n, s->stuffed);
+		if (tls_write(&s->conn, s->stuffed, len, e) == -1)
+			return -1;
+	}
+	len = smtp_dot_end(&d, s->stuffed);
+	trace_line(s, '>', "<message data>", 14);
+	trace_line(s, '>', ".", 1);
+	if (tls_write(&s->conn, s->stuffed, len, e) == -1)
+		return -1;
+	return tls_flush(&s->conn, e);
+}
+
+static void
+note_rcpt(struct smtp_rcpt *r, const struct smtp_reply *reply)
+{
+	r->code = reply->code;
+	reply_line(reply, r->text, sizeof(r->text));
+}
+
+/* The error for a message no recipient was accepted for. */
+static int
+rcpt_fail(const struct smtp_rcpt *rcpt, size_t n, struct ferr *e)
+{
+	size_t	i, worst = 0;
+
+	for (i = 0; i < n; i++)		/* a 4xx keeps hope: report it */
+		if (rcpt[i].code / 100 == 4) {
+			worst = i;
+			break;
+		}
+	return ferr_set(e, rcpt[worst].code / 100 == 4 ? FE_TEMP : FE_PERM,
+	    0, "RCPT TO:<%s>: %s", rcpt[worst].addr, rcpt[worst].text);
+}
+
+static int
+envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
+    size_t n, off_t size, unsigned flags, struct ferr *e)
+{
+	char	 params[64] = "";
+	int	 pipe = (s->ext.flags & SMTP_EXT_PIPELINING) != 0;
+	size_t	 i, ok = 0;
+	int	 mail_ok;
+
+	if ((s->ext.flags & SMTP_EXT_SIZE) && s->ext.size > 0 &&
+	    (unsigned long long)size > s->ext.size)
+		return ferr_set(e, FE_PERM, 0, "message is %lld bytes; the "
+		    "server takes at most %lu", (long long)size, s->ext.size);
+	if (s->ext.flags & SMTP_EXT_SIZE)
+		snprintf(params, sizeof(params), " SIZE=%lld",
+		    (long long)size);
+	if ((flags & SMTP_BODY_8BIT) && (s->ext.flags & SMTP_EXT_8BITMIME))
+		snprintf(params + strlen(params),
+		    sizeof(params) - strlen(params), " BODY=8BITMIME");
+	if (cmd(s, -1, e, "MAIL FROM:<%s>%s", from, params) == -1)
+		return -1;
+	if (!pipe && (flush_out(s, e) == -1 ||
+	    expect(s, 2, "MAIL FROM", e) == -1))
+		return -1;
+	for (i = 0; i < n; i++) {
+		rcpt[i].code = 0;
+		rcpt[i].text[0] = '\0';
+		if (cmd(s, -1, e, "RCPT TO:<%s>", rcpt[i].addr) == -1)
+			return -1;
+		if (pipe)
+			continue;
+		if (flush_out(s, e) == -1 || read_reply(s, e) == -1)
+			return -1;
+		note_rcpt(&rcpt[i], &s->reply);
+		ok += s->reply.code / 100 == 2;
+	}
+	if (!pipe) {
+		if (ok == 0)
+			return rcpt_fail(rcpt, n, e);
+		if (cmd(s, -1, e, "DATA") == -1 || flush_out(s, e) == -1)
+			return -1;
+		return expect(s, 3, "DATA", e);
+	}
+	/* RFC 2920 3.1: DATA may end the group; read replies in order */
+	if (cmd(s, -1, e, "DATA") == -1 || flush_out(s, e) == -1 ||
+	    read_reply(s, e) == -1)
+		return -1;
+	mail_ok = s->reply.code / 100 == 2;
+	if (!mail_ok)
+		reply_fail(s, "MAIL FROM", e);
+	for (i = 0; i < n; i++) {
+		if (read_reply(s, e) == -1)
+			return -1;
+		note_rcpt(&rcpt[i], &s->reply);
+		ok += s->reply.code / 100 == 2;
+	}
+	if (read_reply(s, e) == -1)
+		return -1;
+	if (!mail_ok)
+		return -1;		/* e holds the MAIL FROM reply */
+	if (ok == 0)
+		return rcpt_fail(rcpt, n, e);
+	if (s->reply.code != 354)
+		return reply_fail(s, "DATA", e);
+	return 0;
+}
+
+int
+smtp_send(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
+    size_t n, int msg, off_t size, unsigned flags, struct ferr *e)
+{
+	if (envelope(s, from, rcpt, n, size, flags, e) == -1 ||
+	    send_data(s, msg, e) == -1 ||
+	    expect(s, 2, "end of data", e) == -1)
+		return ferr_wrap(e, "%s", s->peer);
+	return 0;
+}
+
+int
+smtp_reset(struct smtp_session *s, struct ferr *e)
+{
+	if (cmd(s, -1, e, "RSET") == -1 || flush_out(s, e) == -1 ||
+	    expect(s, 2, "RSET", e) == -1)
+		return ferr_wrap(e, "%s", s->peer);
+	return 0;
+}
+
+void
+smtp_close(struct smtp_session *s)
+{
+	struct ferr e;
+
+	if (s->fd == -1)
+		return;
+	/* best effort: the mail is already the server's */
+	if (cmd(s, -1, &e, "QUIT") == 0 && flush_out(s, &e) == 0)
+		(void)read_reply(s, &e);
+	tls_close(&s->conn);
+	close(s->fd);
+	s->fd = -1;
+}
+
+const char *
+smtp_peer(const struct smtp_session *s)
+{
+	return s->peer;
+}

@@ -1,0 +1,134 @@
+/*
+ * smtp.h: the SMTP client (RFC 5321) with STARTTLS (RFC 3207), AUTH
+ * (RFC 4954), PIPELINING (RFC 2920), SIZE (RFC 1870) and 8BITMIME.
+ * The reply parser and dot-stuffing are pure, for tests; the session
+ * talks to the smart host. Nothing here allocates.
+ */
+#ifndef FERRY_SMTP_H
+#define FERRY_SMTP_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "conf.h"
+#include "ferr.h"
+#include "net.h"
+#include "tls.h"
+
+#define SMTP_REPLY_LINE_SIZE	512	/* RFC 5321 4.5.3.1.5, with CRLF */
+#define SMTP_PATH_SIZE		256	/* RFC 5321 4.5.3.1.3 */
+#define SMTP_TEXT_SIZE		2048	/* reply text kept, lines joined */
+#define SMTP_IN_SIZE		4096
+#define SMTP_OUT_SIZE		16384
+#define SMTP_LINE_MAX		4096	/* longest reply line read */
+
+/* A reply: code and its lines' text, joined by '\n'. */
+struct smtp_reply {
+	int	code;		/* 0 until the first line */
+	int	nlines;
+	int	done;		/* the last line was read */
+	size_t	len;
+	char	text[SMTP_TEXT_SIZE];
+};
+
+void	smtp_reply_init(struct smtp_reply *r);
+/*
+ * Add one reply line (without CRLF). Returns 1 when it was the last
+ * line, 0 when more follow, -1 when it is not a reply line or its code
+ * differs from the first line's. Text past SMTP_TEXT_SIZE is dropped.
+ */
+int	smtp_reply_add(struct smtp_reply *r, const char *line, size_t len);
+
+/* EHLO extensions (RFC 5321 4.1.1.1). */
+#define SMTP_EXT_STARTTLS	0x01u
+#define SMTP_EXT_PIPELINING	0x02u
+#define SMTP_EXT_8BITMIME	0x04u
+#define SMTP_EXT_SIZE		0x08u
+#define SMTP_EXT_AUTH		0x10u
+#define SMTP_EXT_SMTPUTF8	0x20u
+#define SMTP_EXT_DSN		0x40u
+
+struct smtp_ext {
+	unsigned	flags;
+	unsigned long	size;	/* SIZE limit; 0 = none given */
+	unsigned	auth;	/* CONF_AUTH_* offered */
+};
+
+/* Read the extensions from an EHLO reply's text. */
+void	smtp_ext_parse(struct smtp_ext *x, const struct smtp_reply *r);
+
+/*
+ * Message data for DATA: LF or CRLF in, CRLF out, a '.' starting a
+ * line doubled (RFC 5321 4.5.2). State carries across calls; the first
+ * call starts at a line start.
+ */
+struct smtp_dot {
+	int	bol;		/* at the start of a line */
+	int	cr;		/* the last byte was CR */
+};
+
+#define SMTP_DOT_OUT_SIZE(n)	(2 * (n) + 2)	/* worst case for n in */
+
+void	smtp_dot_init(struct smtp_dot *d);
+/* Convert in to out (size >= SMTP_DOT_OUT_SIZE(inlen)); returns length. */
+size_t	smtp_dot_stuff(struct smtp_dot *d, const char *in, size_t inlen,
+	    char *out);
+/* The end of data: CRLF if the data did not end a line, then ".CRLF". */
+size_t	smtp_dot_end(struct smtp_dot *d, char *out);
+
+/* Called with each line sent ('>') or received ('<'), AUTH redacted. */
+typedef void smtp_trace_fn(void *arg, char dir, const char *line,
+    size_t len);
+
+struct smtp_session {			/* caller owns it; fields private */
+	const struct conf	*conf;
+	const struct tls_trust	*trust;
+	smtp_trace_fn		*trace;
+	void			*trace_arg;
+	int			 fd;
+	char			 peer[NET_PEER_SIZE];
+	struct smtp_ext		 ext;
+	struct smtp_reply	 reply;
+	struct tls_conn		 conn;
+	size_t			 inlen, inoff;
+	size_t			 outlen;
+	char			 in[SMTP_IN_SIZE];
+	char			 out[SMTP_OUT_SIZE];
+	char			 data[SMTP_OUT_SIZE];
+	char			 stuffed[SMTP_DOT_OUT_SIZE(SMTP_OUT_SIZE)];
+};
+
+/* A recipient and what the server said of it. */
+struct smtp_rcpt {
+	const char	*addr;
+	int		 code;	/* the RCPT reply code; 0 = not tried */
+	char		 text[SMTP_REPLY_LINE_SIZE];
+};
+
+#define SMTP_BODY_8BIT	0x01u	/* ask for BODY=8BITMIME */
+
+/*
+ * Connect, read the banner, EHLO, STARTTLS or implicit TLS as the
+ * config says, and AUTH when a user is set. trace may be NULL. On
+ * failure the connection is closed; e says why (FE_TEMP for 4xx and
+ * network trouble, FE_PERM for 5xx, FE_TLS, FE_PROTOCOL, FE_CONFIG).
+ */
+int	smtp_open(struct smtp_session *s, const struct conf *c,
+	    const struct tls_trust *trust, smtp_trace_fn *trace,
+	    void *trace_arg, struct ferr *e);
+/*
+ * Send one message: MAIL, RCPT for each of rcpt[0..n), DATA and the
+ * data read from fd `msg` (size bytes, LF or CRLF lines). Each rcpt's
+ * code and text are filled in. Returns 0 when the server took the
+ * message for at least one recipient (those with 2xx codes); -1 with e
+ * when it took it for none. After -1 the session may still be usable
+ * (smtp_reset) unless e is FE_TEMP from the network or FE_PROTOCOL.
+ */
+int	smtp_send(struct smtp_session *s, const char *from,
+	    struct smtp_rcpt *rcpt, size_t n, int msg, off_t size,
+	    unsigned flags, struct ferr *e);
+/* RSET, to send another message on the same session. */
+int	smtp_reset(struct smtp_session *s, struct ferr *e);
+/* QUIT (best effort) and close the connection. */
+void	smtp_close(struct smtp_session *s);
+/* "host[address]:port" of the connected server. */
+const char *smtp_peer(const struct smtp_session *s);
+#endif

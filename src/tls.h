@@ -1,0 +1,70 @@
+/*
+ * tls.h: the byte stream to the smart host, plaintext until tls_start
+ * and TLS 1.2 (BearSSL) after. Owns no socket: the caller connects and
+ * closes. Every wait is bounded by the timeout given at init.
+ */
+#ifndef FERRY_TLS_H
+#define FERRY_TLS_H
+#include <stddef.h>
+#include <sys/types.h>
+#include <bearssl.h>
+#include "ferr.h"
+
+#define TLS_PIN_SIZE	32	/* SHA-256 */
+#define TLS_CERT_SIZE	16384	/* largest certificate we will hash */
+
+struct tls_trust {
+	const br_x509_trust_anchor	*ta;	/* may be empty with pins */
+	size_t				 nta;
+	const unsigned char		(*pins)[TLS_PIN_SIZE];
+	size_t				 npins;
+};
+
+/* An X.509 engine wrapping br_x509_minimal to check SPKI pins too. */
+struct tls_x509 {
+	const br_x509_class		*vtable;	/* first */
+	br_x509_minimal_context		 mini;
+	const struct tls_trust		*trust;
+	unsigned char			 cert[TLS_CERT_SIZE];
+	size_t				 certlen;
+	int				 overflow;
+	int				 pin_seen;	/* some cert matched */
+	int				 pin_failed;	/* none did */
+};
+
+struct tls_conn {			/* caller owns it; fields private */
+	int			fd;
+	unsigned		timeout;
+	int			on;		/* 0 plain, 1 handshake, 2 TLS up */
+	int			io_err;		/* errno of the socket */
+	br_ssl_client_context	sc;
+	struct tls_x509		x;
+	br_sslio_context	io;
+	unsigned char		buf[BR_SSL_BUFSIZE_BIDI];
+};
+
+void	tls_init(struct tls_conn *c, int fd, unsigned timeout);
+/*
+ * Run the TLS handshake. `name` is sent as SNI and checked against the
+ * certificate; it must be a DNS name, not an address. A failed check is
+ * FE_TLS with the reason ("certificate has expired", "certificate is
+ * for another name", ...); a network failure is FE_TEMP.
+ */
+int	tls_start(struct tls_conn *c, const char *name,
+	    const struct tls_trust *trust, struct ferr *e);
+/* Read up to size bytes. Returns the count, or -1 (EOF is an error). */
+ssize_t	tls_read(struct tls_conn *c, void *buf, size_t size,
+	    struct ferr *e);
+/* Write all of buf; with TLS it may stay buffered until tls_flush. */
+int	tls_write(struct tls_conn *c, const void *buf, size_t len,
+	    struct ferr *e);
+int	tls_flush(struct tls_conn *c, struct ferr *e);
+/* Send close_notify when TLS is on; the caller closes the socket. */
+void	tls_close(struct tls_conn *c);
+/*
+ * SHA-256 of the SubjectPublicKeyInfo of a DER certificate: what
+ * `tls_pin sha256:BASE64` names. Pure; 0, or -1 when it does not parse.
+ */
+int	tls_spki_sha256(const unsigned char *der, size_t len,
+	    unsigned char out[TLS_PIN_SIZE]);
+#endif
