@@ -137,14 +137,17 @@ put_anchors(const struct ta_list *l)
 	for (i = 0; i < l->n; i++) {
 		ta = &l->v[i];
 		printf("\t{\n"
-		    "\t\t.dn = { (unsigned char *)ta%zu_dn, sizeof(ta%zu_dn) },\n"
+		    "\t\t.dn = { (unsigned char *)ta%zu_dn,"
+		    " sizeof(ta%zu_dn) },\n"
 		    "\t\t.flags = %s,\n", i, i,
 		    ta->flags == BR_X509_TA_CA ? "BR_X509_TA_CA" : "0");
 		if (ta->pkey.key_type == BR_KEYTYPE_RSA)
 			printf("\t\t.pkey = { .key_type = BR_KEYTYPE_RSA,"
 			    " .key.rsa = {\n"
-			    "\t\t\t(unsigned char *)ta%zu_n, sizeof(ta%zu_n),\n"
-			    "\t\t\t(unsigned char *)ta%zu_e, sizeof(ta%zu_e) } }\n",
+			    "\t\t\t(unsigned char *)ta%zu_n,"
+			    " sizeof(ta%zu_n),\n"
+			    "\t\t\t(unsigned char *)ta%zu_e,"
+			    " sizeof(ta%zu_e) } }\n",
 			    i, i, i, i);
 		else {
 			printf("\t\t.pkey = { .key_type = BR_KEYTYPE_EC,"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # smarthost.sh: a throwaway smart host for e2e tests and the demo.
 # Source it from bash; it sets no shell options of its own.
 #
@@ -7,9 +8,11 @@
 # state lives under one directory; nothing under /etc is read for
 # configuration or written, and no system instance is started.
 #
-#   smarthost_setup [DIR]   make everything in DIR (default: mktemp -d),
-#                           export the SH_* variables below, and write
-#                           them to DIR/smarthost.env for other shells
+#   smarthost_setup [DIR]   make everything in DIR (default: $SH_DIR,
+#                           else a new mktemp -d), export the SH_*
+#                           variables below, and write DIR/smarthost.env:
+#                           ". DIR/smarthost.env" in another shell gives
+#                           it the same variables and functions
 #   smarthost_start         start both daemons, wait for every port
 #   smarthost_stop          stop both, leave no process; safe to repeat
 #   smarthost_mail_count L  how many messages landed for L@$SH_DOMAIN
@@ -40,6 +43,11 @@
 # refused at RCPT (554 5.7.1), so nothing ever leaves the machine.
 
 _SH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# postfix, postconf, dovecot and doveconf live in /usr/sbin.
+case :$PATH: in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/sbin:/sbin ;;
+esac
 
 # Derive every path and port from SH_DIR and SH_PORT_BASE.
 _sh_vars()
@@ -55,9 +63,8 @@ _sh_vars()
 	export SH_NAME=mail.ferry.test
 	export SH_HOST=127.0.0.1
 	export SH_SIZE_LIMIT=33554432	# 32 MiB
-	# Dovecot titles its processes with it: unique to this DIR.
-	export SH_INSTANCE=ferry-smarthost-$b-$(printf '%s' "$SH_DIR" |
-	    cksum | cut -d' ' -f1)
+	export SH_INSTANCE
+	SH_INSTANCE=$(_sh_instance)
 	export SH_PORT_SMTPS=$((b + 0))
 	export SH_PORT_SUBMISSION=$((b + 1))
 	export SH_PORT_PLAIN=$((b + 2))
@@ -72,6 +79,13 @@ _sh_vars()
 	else
 		export SH_HOST6=
 	fi
+}
+
+# Dovecot titles its processes "dovecot-INSTANCE/service": a name of
+# this DIR's own, so that stop finds them and no other instance's.
+_sh_instance()
+{
+	echo "ferry-smarthost-$(printf '%s' "$SH_DIR" | cksum | cut -d' ' -f1)"
 }
 
 _sh_ports()
@@ -201,6 +215,7 @@ EOF
 # The queue and data directories with the owners and modes that
 # Postfix's own postfix-files lists: what "postfix check" would make,
 # in a tenth of its time (it takes 1 to 3 s).
+# shellcheck disable=SC2016 # the '$name' are postfix-files' own text
 _sh_make_queue()
 {
 	local pf=$1 meta q data path type owner group mode rest
@@ -230,6 +245,7 @@ _sh_make_queue()
 _sh_write_postfix()
 {
 	local pf=$1 d=$SH_DIR c=$SH_CERTS ifs=127.0.0.1 proto=ipv4
+	local dom=${SH_DOMAIN//./\\.}
 
 	if [ -n "$SH_HOST6" ]; then
 		ifs="127.0.0.1, [::1]"
@@ -287,6 +303,8 @@ smtpd_recipient_restrictions = check_recipient_access regexp:$pf/rcpt.regexp,
 
 # No tarpit: a rejected command is answered at once, not after 1 s.
 smtpd_error_sleep_time = 0
+# No reverse DNS: the client is unknown[127.0.0.1], and no lookup waits.
+smtpd_peername_lookup = no
 
 smtpd_tls_chain_files = $c/good.key, $c/good.crt
 smtpd_tls_security_level = none
@@ -297,12 +315,12 @@ smtpd_tls_session_cache_timeout = 3600s
 EOF
 	# Localparts safe as one directory name: no slash, not "." or "..".
 	cat > "$pf/vmailbox.regexp" <<EOF
-/^[a-z0-9_+=-][a-z0-9._+=-]*@${SH_DOMAIN//./\\.}\$/	OK
+/^[a-z0-9_+=-][a-z0-9._+=-]*@$dom\$/	OK
 EOF
 	cat > "$pf/rcpt.regexp" <<EOF
-/^reject@${SH_DOMAIN//./\\.}\$/	550 5.1.1 rejected on purpose by the test smart host
-/^tempfail@${SH_DOMAIN//./\\.}\$/	450 4.2.0 deferred on purpose by the test smart host
-!/@${SH_DOMAIN//./\\.}\$/	554 5.7.1 only $SH_DOMAIN is served here
+/^reject@$dom\$/	550 5.1.1 rejected on purpose by the test smart host
+/^tempfail@$dom\$/	450 4.2.0 deferred on purpose by the test smart host
+!/@$dom\$/	554 5.7.1 only $SH_DOMAIN is served here
 EOF
 	_sh_write_master "$pf/master.cf"
 }
@@ -453,8 +471,9 @@ _sh_not_listening()
 # Those of the ports named in $@ that something listens on.
 _sh_listening()
 {
-	local p not=" $(_sh_not_listening "$@") "
+	local p not
 
+	not=" $(_sh_not_listening "$@") "
 	for p in "$@"; do
 		case $not in
 		*" $p "*) ;;
@@ -561,7 +580,7 @@ _sh_procs()
 	    $(_sh_pidfile "$SH_DIR/dovecot-run/master.pid")
 	    $(grep -lsxzF "MAIL_CONFIG=$SH_DIR/postfix" /proc/[0-9]*/environ |
 		cut -d/ -f3)
-	    $(grep -lsz "^dovecot-$SH_INSTANCE/" /proc/[0-9]*/cmdline |
+	    $(grep -lsz "^dovecot-$(_sh_instance)/" /proc/[0-9]*/cmdline |
 		cut -d/ -f3)"
 	# Descendants from the parent pids in /proc/PID/stat, whose second
 	# field (the command name) may hold blanks or parentheses.
@@ -597,7 +616,6 @@ smarthost_stop()
 	local d pid pids end
 
 	[ -n "${SH_DIR:-}" ] && [ -f "$SH_DIR/postfix/main.cf" ] || return 0
-	_sh_vars
 	d=$SH_DIR
 	# What "postfix stop" and "dovecot stop" do, without their polls
 	# of 1 s and 3 s: SIGTERM to each master, which ends its children.
