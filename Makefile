@@ -11,7 +11,9 @@ SYSCONFDIR	?= /etc
 MUSL_CC		?= musl-gcc
 HOST_CC		?= gcc
 
-WARN		= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# Cutting diagnostic text to fit is intended; paths and commands are checked.
+WARN		= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		  -Wno-format-truncation
 STD		= -std=c11 -D_DEFAULT_SOURCE
 DEFS		= -DFERRY_VERSION='"$(VERSION)"' -DBEARSSL_VERSION='"0.6"' \
 		  -DSYSCONFDIR='"$(SYSCONFDIR)"'
@@ -25,10 +27,10 @@ TEST_CFLAGS	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  $(STD) $(WARN) $(DEFS) -I$(DEPS)/host/include -Isrc -Itests/unit
 TEST_LIBS	= $(DEPS)/host/lib/libbearssl.a $(DEPS)/host/lib/libtomcrypt.a
 
-MODS		= auth cli conf ferr log msg net smtp ta tls
+MODS		= auth cli conf dsn ferr log msg net queue smtp spool ta tls
 SRCS		= $(MODS:%=src/%.c) src/main.c
 OBJS		= $(SRCS:src/%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/anchors.o
-UNIT_MODS	= auth conf ferr msg net smtp ta tls
+UNIT_MODS	= auth conf dsn ferr msg net smtp spool ta tls
 UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h

@@ -1,7 +1,9 @@
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,8 @@
 #include "ferr.h"
 #include "log.h"
 #include "msg.h"
-#include "smtp.h"
-#include "ta.h"
+#include "queue.h"
+#include "spool.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
@@ -29,11 +31,18 @@
 #define BEARSSL_VERSION	"?"
 #endif
 
+enum mode { MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION };
+enum deliver { DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
+
 struct opts {
+	enum mode	 mode;
+	enum deliver	 deliver;
 	const char	*conf;
+	int		 conf_given;
 	const char	*from;
 	int		 verbose;
-	int		 version;
+	int		 print_errors;	/* -oep */
+	unsigned	 interval;	/* -q30m: run every 30 minutes */
 	struct msg_opts	 msg;
 	char		**rcpts;
 	int		 nrcpts;
@@ -42,51 +51,133 @@ struct opts {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ferry [-tiv] [-C conf] [-f sender] [-o opt] "
-	    "[--] recipient ...\n       ferry -V\n");
+	fprintf(stderr, "usage: ferry [-tiv] [-C conf] [-f sender] "
+	    "[-od{i,b,q}] [-oe{p,m}] [--] recipient ...\n"
+	    "       ferry [-v] [-C conf] -q[interval]\n"
+	    "       ferry [-C conf] -bp | mailq\n"
+	    "       ferry -V\n");
+}
+
+/* "30m", "1h", "90": seconds; 0 on a bad value. */
+static unsigned
+interval_parse(const char *s)
+{
+	unsigned long	n = 0;
+	char		*end;
+
+	n = strtoul(s, &end, 10);
+	if (end == s || n == 0 || n > 7 * 86400)
+		return 0;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		n *= 60;
+		break;
+	case 'h':
+		n *= 3600;
+		break;
+	case 'd':
+		n *= 86400;
+		break;
+	default:
+		return 0;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return 0;
+	return n > 7 * 86400 ? 0 : (unsigned)n;
+}
+
+/* sendmail's -o options: the ones that mean something here. */
+static void
+o_option(struct opts *o, const char *v)
+{
+	if (strcmp(v, "i") == 0)
+		o->msg.dot_ends = 0;
+	else if (strcmp(v, "db") == 0)
+		o->deliver = DELIVER_BACKGROUND;
+	else if (strcmp(v, "dq") == 0)
+		o->deliver = DELIVER_QUEUE;
+	else if (strcmp(v, "di") == 0)
+		o->deliver = DELIVER_NOW;
+	else if (strcmp(v, "ep") == 0)
+		o->print_errors = 1;
+	else if (strcmp(v, "em") == 0 || strcmp(v, "ee") == 0)
+		o->print_errors = 0;
+	/* the rest are ignored, as sendmail ignores what it lacks */
+}
+
+static int
+parse_opt(struct opts *o, int ch, struct ferr *e)
+{
+	switch (ch) {
+	case 'C':
+		o->conf = optarg;
+		o->conf_given = 1;
+		break;
+	case 'f':
+	case 'r':
+		o->from = optarg;
+		break;
+	case 'i':
+		o->msg.dot_ends = 0;
+		break;
+	case 'o':
+		o_option(o, optarg);
+		break;
+	case 't':
+		o->msg.extract = 1;
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'V':
+		o->mode = MODE_VERSION;
+		break;
+	case 'b':
+		if (strcmp(optarg, "p") == 0)
+			o->mode = MODE_MAILQ;
+		else if (strcmp(optarg, "m") != 0)
+			return ferr_set(e, FE_USAGE, 0, "unknown mode -b%s",
+			    optarg);
+		break;
+	case 'q':	/* -q alone; -qINTERVAL is taken before getopt */
+		o->mode = MODE_RUN;
+		break;
+	case ':':
+		return ferr_set(e, FE_USAGE, 0, "option -%c needs a value",
+		    optopt);
+	default:
+		return ferr_set(e, FE_USAGE, 0, "unknown option -%c",
+		    optopt);
+	}
+	return 0;
 }
 
 static int
 parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 {
-	int	ch;
+	const char *base = strrchr(argv[0], '/');
+	int	ch, i;
 
 	o->conf = SYSCONFDIR "/ferry.conf";
 	o->msg.dot_ends = 1;
-	opterr = 0;
-	while ((ch = getopt(argc, argv, ":C:f:r:io:tvV")) != -1) {
-		switch (ch) {
-		case 'C':
-			o->conf = optarg;
-			break;
-		case 'f':
-		case 'r':
-			o->from = optarg;
-			break;
-		case 'i':
-			o->msg.dot_ends = 0;
-			break;
-		case 'o':	/* sendmail ignores -o options it lacks */
-			if (strcmp(optarg, "i") == 0)
-				o->msg.dot_ends = 0;
-			break;
-		case 't':
-			o->msg.extract = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 'V':
-			o->version = 1;
-			break;
-		case ':':
-			return ferr_set(e, FE_USAGE, 0, "option -%c needs a "
-			    "value", optopt);
-		default:
-			return ferr_set(e, FE_USAGE, 0, "unknown option -%c",
-			    optopt);
+	base = base != NULL ? base + 1 : argv[0];
+	if (strcmp(base, "mailq") == 0)
+		o->mode = MODE_MAILQ;
+	/* "-q30m": an attached value getopt cannot take portably */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "-q", 2) == 0 && argv[i][2] != '\0') {
+			if ((o->interval = interval_parse(argv[i] + 2)) == 0)
+				return ferr_set(e, FE_USAGE, 0, "bad queue "
+				    "interval %s", argv[i]);
+			argv[i] = (char *)"-q";
 		}
-	}
+	opterr = 0;
+	while ((ch = getopt(argc, argv, ":C:f:r:io:tvVb:q")) != -1)
+		if (parse_opt(o, ch, e) == -1)
+			return -1;
 	o->rcpts = argv + optind;
 	o->nrcpts = argc - optind;
 	return 0;
@@ -99,63 +190,6 @@ print_version(void)
 	    "%zu built-in trust anchors from %s (sha256 %s)\n",
 	    FERRY_VERSION, BEARSSL_VERSION, SCRYPT, anchors_builtin_n,
 	    anchors_bundle_name, anchors_bundle_sha256);
-	return 0;
-}
-
-static int
-read_file(const char *path, char **buf, size_t *len, struct ferr *e)
-{
-	struct stat st;
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return ferr_set(e, FE_CONFIG, errno, "%s", path);
-	if (fstat(fd, &st) == -1 || st.st_size > 16 * 1024 * 1024 ||
-	    (*buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return ferr_set(e, FE_CONFIG, errno ? errno : EFBIG, "%s",
-		    path);
-	}
-	n = read(fd, *buf, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		free(*buf);
-		return ferr_set(e, FE_CONFIG, errno, "%s: short read", path);
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
-/* The anchors to trust: built-in ones and tls_ca_file's, in one list. */
-static int
-trust_load(const struct conf *c, struct ta_list *extra,
-    br_x509_trust_anchor **all, struct tls_trust *t, struct ferr *e)
-{
-	size_t	nb = c->tls_builtin_ca ? anchors_builtin_n : 0, len = 0;
-	char	*pem = NULL;
-
-	*all = NULL;
-	if (c->tls_ca_file[0] != '\0') {
-		if (read_file(c->tls_ca_file, &pem, &len, e) == -1)
-			return -1;
-		if (ta_add_pem(extra, pem, len, c->tls_ca_file, e) == -1) {
-			free(pem);
-			return -1;
-		}
-		free(pem);
-	}
-	*all = calloc(nb + extra->n + 1, sizeof(**all));
-	if (*all == NULL)
-		return ferr_set(e, FE_OS, errno, "trust anchors");
-	if (nb > 0)
-		memcpy(*all, anchors_builtin, nb * sizeof(**all));
-	if (extra->n > 0)
-		memcpy(*all + nb, extra->v, extra->n * sizeof(**all));
-	t->ta = *all;
-	t->nta = nb + extra->n;
-	t->pins = (const unsigned char (*)[TLS_PIN_SIZE])c->pins;
-	t->npins = c->npins;
 	return 0;
 }
 
@@ -183,136 +217,265 @@ trace_stderr(void *arg, char dir, const char *line, size_t len)
 	fprintf(stderr, "%c %.*s\n", dir == '>' ? '>' : '<', (int)len, line);
 }
 
-/* Recipients from the command line and, with -t, the headers. */
+/* The envelope: sender, and recipients from argv and -t headers. */
 static int
-gather_rcpts(const struct opts *o, struct msg_addrs *hdr,
-    struct smtp_rcpt **out, size_t *n, struct ferr *e)
+make_env(const struct conf *c, const struct opts *o,
+    const struct msg_info *info, struct spool_env *env, struct ferr *e)
 {
-	size_t	i, total = (size_t)o->nrcpts + hdr->n;
+	int	i;
+	size_t	k;
 
-	if (total == 0)
+	if (o->from != NULL)
+		snprintf(env->from, sizeof(env->from), "%s", o->from);
+	else
+		default_sender(c, env->from, sizeof(env->from));
+	if ((o->from == NULL || o->from[0] != '\0') &&
+	    msg_addr_check(env->from, e) == -1)
+		return ferr_wrap(e, "sender");
+	for (i = 0; i < o->nrcpts; i++)
+		if (msg_addr_check(o->rcpts[i], e) == -1 ||
+		    spool_env_add(env, o->rcpts[i], SPOOL_PENDING, e) == -1)
+			return -1;
+	for (k = 0; k < info->rcpts.n; k++)
+		if (msg_addr_check(info->rcpts.v[k], e) == -1 ||
+		    spool_env_add(env, info->rcpts.v[k], SPOOL_PENDING, e) ==
+		    -1)
+			return -1;
+	if (env->nrcpt == 0)
 		return ferr_set(e, FE_USAGE, 0, "no recipients given");
-	*out = calloc(total, sizeof(**out));
-	if (*out == NULL)
-		return ferr_set(e, FE_OS, errno, "recipients");
-	*n = 0;
-	for (i = 0; i < (size_t)o->nrcpts; i++) {
-		if (msg_addr_check(o->rcpts[i], e) == -1)
-			return -1;
-		(*out)[(*n)++].addr = o->rcpts[i];
-	}
-	for (i = 0; i < hdr->n; i++) {
-		if (msg_addr_check(hdr->v[i], e) == -1)
-			return -1;
-		(*out)[(*n)++].addr = hdr->v[i];
-	}
+	env->arrival = (long long)time(NULL);
+	env->size = info->size;
+	env->wire = info->wire;
+	if (info->eightbit)
+		env->flags |= SPOOL_F_8BIT;
 	return 0;
 }
 
-/* Read stdin into an unlinked temporary file. */
+/* Read the message into a new spool entry and commit it. */
 static int
-take_message(const struct opts *o, struct msg_info *info, struct ferr *e)
+enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
+    struct spool_msg *m, struct spool_env *env, struct ferr *e)
 {
-	char	 path[CONF_PATH_SIZE];
-	const char *tmp = getenv("TMPDIR");
-	int	 fd;
+	struct msg_info	info;
+	int		rc = -1;
 
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	if (snprintf(path, sizeof(path), "%s/ferry.XXXXXX", tmp) >=
-	    (int)sizeof(path))
-		return ferr_set(e, FE_CANTCREAT, 0, "TMPDIR too long");
-	fd = mkstemp(path);
-	if (fd == -1)
-		return ferr_set(e, FE_CANTCREAT, errno, "%s", path);
-	unlink(path);
-	if (msg_read(STDIN_FILENO, fd, &o->msg, info, e) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Report each recipient's fate; the result is the message's. */
-static int
-report(const struct smtp_session *s, const struct smtp_rcpt *r, size_t n,
-    const struct smtp_reply *final, double delay, struct ferr *e)
-{
-	size_t	i, temp = 0, perm = 0;
-
-	for (i = 0; i < n; i++) {
-		if (r[i].code / 100 == 2) {
-			log_info("to=<%s>, relay=%s, delay=%.1f, "
-			    "status=sent (%d %s)", r[i].addr, smtp_peer(s),
-			    delay, final->code, final->text);
-			continue;
-		}
-		r[i].code / 100 == 4 ? temp++ : perm++;
-		log_warn("to=<%s>, relay=%s, delay=%.1f, status=%s (%s)",
-		    r[i].addr, smtp_peer(s), delay, r[i].code / 100 == 4 ?
-		    "deferred" : "bounced", r[i].text);
-		fprintf(stderr, "ferry: %s: <%s>: %s\n", smtp_peer(s),
-		    r[i].addr, r[i].text);
-	}
-	if (temp + perm == 0)
-		return 0;
-	return ferr_set(e, temp ? FE_TEMP : FE_PERM, 0, "%zu of %zu "
-	    "recipients refused", temp + perm, n);
-}
-
-static int
-deliver(const struct conf *c, const struct opts *o, struct ferr *e)
-{
-	struct smtp_session	*s;
-	struct ta_list		 extra;
-	br_x509_trust_anchor	*all = NULL;
-	struct tls_trust	 trust;
-	struct msg_info		 info;
-	struct smtp_rcpt	*rcpt = NULL;
-	char			 from[MSG_ADDR_SIZE];
-	size_t			 n = 0;
-	struct timespec		 t0, t1;
-	int			 fd = -1, rc = -1;
-
-	ta_init(&extra);
+	if (o->nrcpts == 0 && !o->msg.extract)
+		return ferr_set(e, FE_USAGE, 0, "no recipients given");
 	msg_addrs_init(&info.rcpts);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (o->from != NULL)
-		snprintf(from, sizeof(from), "%s", o->from);
-	else
-		default_sender(c, from, sizeof(from));
-	if ((o->from == NULL || o->from[0] != '\0') &&
-	    msg_addr_check(from, e) == -1)
+	if (spool_create(sp, m, e) == -1)
 		goto out;
-	if ((fd = take_message(o, &info, e)) == -1 ||
-	    gather_rcpts(o, &info.rcpts, &rcpt, &n, e) == -1 ||
-	    trust_load(c, &extra, &all, &trust, e) == -1)
-		goto out;
-	/* about 100 KB of buffers: the heap, not the stack */
-	if ((s = malloc(sizeof(*s))) == NULL) {
-		ferr_set(e, FE_OS, errno, "session");
+	if (msg_read(STDIN_FILENO, m->fd, &o->msg, &info, e) == -1 ||
+	    make_env(c, o, &info, env, e) == -1 ||
+	    spool_commit(sp, m, env, e) == -1) {
+		spool_abort(sp, m);
 		goto out;
 	}
-	if (smtp_open(s, c, &trust, o->verbose ? trace_stderr : NULL, NULL,
-	    e) == 0) {
-		if (smtp_send(s, from, rcpt, n, fd, info.wire,
-		    info.eightbit ? SMTP_BODY_8BIT : 0, e) == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			rc = report(s, rcpt, n, &s->reply,
-			    (double)(t1.tv_sec - t0.tv_sec) +
-			    (t1.tv_nsec - t0.tv_nsec) / 1e9, e);
-		}
-		smtp_close(s);
-	}
-	free(s);
+	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu (queued)", m->id,
+	    env->from, (long long)env->size, env->nrcpt);
+	rc = 0;
 out:
-	if (fd != -1)
-		close(fd);
-	free(rcpt);
-	free(all);
-	ta_free(&extra);
 	msg_addrs_free(&info.rcpts);
 	return rc;
+}
+
+/* The foreground attempt's outcome as an exit status. */
+static int
+foreground(const struct opts *o, struct queue *q, struct spool_msg *m,
+    struct spool_env *env, struct ferr *e)
+{
+	struct queue_result res;
+	char	id[SPOOL_ID_SIZE];
+	size_t	i;
+	int	rc = EX_OK;
+
+	memcpy(id, m->id, sizeof(id));
+	if (queue_deliver(q, m, env, &res, e) == -1) {
+		fprintf(stderr, "ferry: %s: %s\n", id, e->text);
+		queue_result_free(&res);
+		return ferr_exit(e);
+	}
+	if (res.failed > 0 && o->print_errors) {
+		for (i = 0; i < res.n; i++)
+			if (res.rcpt[i].code / 100 == 5 ||
+			    (res.rcpt[i].code / 100 != 4 &&
+			    res.rcpt[i].code / 100 != 2 &&
+			    res.why.kind == FE_PERM))
+				fprintf(stderr, "ferry: %s: <%s>: %s\n", id,
+				    res.rcpt[i].addr, res.rcpt[i].text);
+		rc = EX_UNAVAILABLE;
+	}
+	/* queued for later is success, unless the setup itself is wrong */
+	if (res.pending > 0 && res.why.kind != FE_TEMP &&
+	    res.why.kind != FE_PERM && res.why.kind != FE_OK) {
+		fprintf(stderr, "ferry: %s (kept in the queue as %s)\n",
+		    res.why.text, id);
+		rc = ferr_exit(&res.why);
+	} else if (res.pending > 0 && o->verbose)
+		fprintf(stderr, "ferry: %s: deferred: %s\n", id, res.why.text);
+	queue_result_free(&res);
+	(void)queue_flush_bounces(q, e);
+	return rc;
+}
+
+/* -odb: the child delivers, the caller goes on at once. */
+static int
+background(struct queue *q, struct spool_msg *m, struct spool_env *env)
+{
+	struct queue_result res;
+	struct ferr	 e;
+	pid_t		 pid;
+	int		 fd;
+
+	pid = fork();
+	if (pid == -1) {
+		spool_release(m);	/* queued: a queue run sends it */
+		return EX_OK;
+	}
+	if (pid > 0) {
+		spool_release(m);	/* the child keeps the lock */
+		return EX_OK;
+	}
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (queue_deliver(q, m, env, &res, &e) == 0)
+		queue_result_free(&res);
+	(void)queue_flush_bounces(q, &e);
+	queue_end(q);
+	_exit(EX_OK);
+}
+
+static int
+submit(const struct conf *c, const struct opts *o, struct spool *sp,
+    struct ferr *e)
+{
+	struct spool_msg m;
+	struct spool_env env;
+	struct queue	 q;
+	int		 rc;
+
+	spool_env_init(&env);
+	if (enqueue(c, o, sp, &m, &env, e) == -1) {
+		spool_env_free(&env);
+		return -1;
+	}
+	if (o->deliver == DELIVER_QUEUE) {
+		spool_release(&m);
+		spool_env_free(&env);
+		return EX_OK;
+	}
+	if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL,
+	    o->print_errors, e) == -1) {
+		/* the message is safe; say why it cannot go now */
+		spool_release(&m);
+		spool_env_free(&env);
+		ferr_wrap(e, "%s kept in the queue", m.id);
+		return -1;
+	}
+	if (o->deliver == DELIVER_BACKGROUND)
+		rc = background(&q, &m, &env);
+	else
+		rc = foreground(o, &q, &m, &env, e);
+	queue_end(&q);
+	spool_env_free(&env);
+	return rc;
+}
+
+static void
+print_time(long long t, char *out, size_t size)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(out, size, "%a %b %e %H:%M:%S", &tm) == 0)
+		snprintf(out, size, "?");
+}
+
+/* One mailq block, the way Postfix's mailq lays it out. */
+static void
+print_entry(const struct spool_env *env, int failed)
+{
+	char	arrived[32], next[32];
+	size_t	i;
+
+	print_time(env->arrival, arrived, sizeof(arrived));
+	printf("%-16s%c %8lld %s  %s\n", env->id, failed ? '!' : ' ',
+	    (long long)env->size, arrived, env->from[0] ? env->from :
+	    "MAILER-DAEMON");
+	if (env->error[0] != '\0')
+		printf("%*s(%s)\n", 18, "", env->error);
+	if (failed)
+		printf("%*s(failed: kept in failed/, not retried)\n", 18, "");
+	else if (env->tries > 0) {
+		print_time(env->next, next, sizeof(next));
+		printf("%*s(tries %u, next retry %s)\n", 18, "", env->tries,
+		    next);
+	}
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state != SPOOL_SENT)
+			printf("%*s%s%s\n", 41, "", env->rcpt[i].addr,
+			    env->rcpt[i].state == SPOOL_FAILED ?
+			    " (failed)" : "");
+	printf("\n");
+}
+
+static int
+mailq(struct spool *sp, struct ferr *e)
+{
+	struct spool_ids ids;
+	struct spool_env env;
+	long long	 bytes = 0;
+	size_t		 i, n = 0;
+	int		 failed;
+
+	spool_env_init(&env);
+	for (failed = 0; failed < 2; failed++) {
+		if (spool_list(sp, failed, &ids, e) == -1)
+			return -1;
+		for (i = 0; i < ids.n; i++) {
+			if (spool_peek(sp, failed, ids.v[i], &env, e) != 1)
+				continue;	/* gone since listed */
+			if (n++ == 0)
+				printf("-Queue ID-       --Size-- ---Arrival "
+				    "Time--- -Sender/Recipient-------\n");
+			print_entry(&env, failed);
+			bytes += env.size;
+			spool_env_free(&env);
+		}
+		spool_ids_free(&ids);
+	}
+	if (n == 0)
+		printf("Mail queue is empty\n");
+	else
+		printf("-- %lld Kbytes in %zu Request%s.\n",
+		    (bytes + 1023) / 1024, n, n == 1 ? "" : "s");
+	return EX_OK;
+}
+
+static int
+run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
+    struct ferr *e)
+{
+	struct queue	q;
+	int		rc;
+
+	for (;;) {
+		if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL, 0,
+		    e) == -1)
+			return -1;
+		/* a plain -q is the admin asking: try everything now */
+		rc = queue_run(&q, o->interval == 0, e);
+		queue_end(&q);
+		if (o->interval == 0)
+			return rc == -1 ? -1 : EX_OK;
+		sleep(o->interval);
+	}
 }
 
 int
@@ -320,32 +483,48 @@ cli_main(int argc, char **argv)
 {
 	struct opts	o;
 	struct conf	c;
+	struct spool	sp;
 	struct ferr	e;
 	int		rc;
 
 	memset(&o, 0, sizeof(o));
 	ferr_clear(&e);
+	signal(SIGPIPE, SIG_IGN);	/* a dead peer is an error, not death */
+	umask(027);
 	if (parse_args(argc, argv, &o, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
 		usage();
 		return ferr_exit(&e);
 	}
-	if (o.version)
+	if (o.mode == MODE_VERSION)
 		return print_version();
+	/* a caller's own config must not be read with ferry's group */
+	if (o.conf_given && getuid() != 0 && setgid(getgid()) == -1) {
+		fprintf(stderr, "ferry: setgid: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
 	log_open("ferry", o.verbose);
 	conf_init(&c);
 	if (conf_load(&c, o.conf, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
 		return ferr_exit(&e);
 	}
-	rc = deliver(&c, &o, &e);
+	if (spool_open(&sp, c.spool, &e) == -1) {
+		fprintf(stderr, "ferry: %s\n", e.text);
+		conf_wipe(&c);
+		return ferr_exit(&e);
+	}
+	if (o.mode == MODE_MAILQ)
+		rc = mailq(&sp, &e);
+	else if (o.mode == MODE_RUN)
+		rc = run_queue(&c, &o, &sp, &e);
+	else
+		rc = submit(&c, &o, &sp, &e);
+	spool_close(&sp);
 	conf_wipe(&c);
 	if (rc == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
-		if (e.kind != FE_USAGE && e.kind != FE_DATA)
-			log_warn("status=%s (%s)", e.kind == FE_TEMP ?
-			    "deferred" : "failed", e.text);
 		return ferr_exit(&e);
 	}
-	return EX_OK;
+	return rc;
 }

@@ -467,6 +467,81 @@ key_timeout(struct conf *c, const char *v)
 	    "want 1..3600 seconds" : NULL;
 }
 
+/* "90", "90s", "15m", "2h", "5d": seconds, at most max. */
+static const char *
+duration_parse(const char *v, unsigned max, unsigned *out)
+{
+	static const struct {
+		char		 unit;
+		unsigned	 mult;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char		 num[16];
+	size_t		 len = strlen(v), i;
+	unsigned	 n, mult = 1;
+
+	if (len > 0 && !is_digit(v[len - 1])) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (v[len - 1] == units[i].unit)
+				mult = units[i].mult;
+		if (mult == 1 && v[len - 1] != 's')
+			return "want a number with s, m, h or d";
+		len--;
+	}
+	if (len == 0 || len >= sizeof(num))
+		return "want a duration like 30m";
+	memcpy(num, v, len);
+	num[len] = '\0';
+	if (uint_parse(num, 1, max / mult, &n) != NULL)
+		return "out of range";
+	*out = n * mult;
+	return NULL;
+}
+
+static const char *
+key_spool(struct conf *c, const char *v)
+{
+	if (v[0] != '/')
+		return "want an absolute path";
+	return key_path(c->spool, sizeof(c->spool), v);
+}
+
+static const char *
+key_max_queue_age(struct conf *c, const char *v)
+{
+	return duration_parse(v, 365 * 86400, &c->max_queue_age);
+}
+
+/* "5m 15m 1h": the wait after the 1st, 2nd, ... failed try. */
+static const char *
+key_retry(struct conf *c, const char *v)
+{
+	char		 word[32];
+	const char	*why;
+	size_t		 n = 0, len;
+
+	while (*v != '\0') {
+		while (is_space(*v))
+			v++;
+		if (*v == '\0')
+			break;
+		for (len = 0; v[len] != '\0' && !is_space(v[len]); len++)
+			;
+		if (n == CONF_RETRY_MAX)
+			return "more than " XSTR(CONF_RETRY_MAX) " steps";
+		if (len >= sizeof(word))
+			return "want durations like 5m 15m 1h";
+		memcpy(word, v, len);
+		word[len] = '\0';
+		if ((why = duration_parse(word, 7 * 86400, &c->retry[n])) !=
+		    NULL)
+			return why;
+		n++;
+		v += len;
+	}
+	c->nretry = n;
+	return NULL;
+}
+
 static const struct key keys[] = {
 	{ "smarthost",		key_smarthost,		0 },
 	{ "port",		key_port,		0 },
@@ -482,6 +557,9 @@ static const struct key keys[] = {
 	{ "authinfo",		key_authinfo,		0 },
 	{ "helo",		key_helo,		0 },
 	{ "timeout",		key_timeout,		0 },
+	{ "spool",		key_spool,		0 },
+	{ "max_queue_age",	key_max_queue_age,	0 },
+	{ "retry",		key_retry,		0 },
 };
 
 void
@@ -492,6 +570,14 @@ conf_init(struct conf *c)
 	c->tls_builtin_ca = 1;
 	c->auth = CONF_AUTH_ALL;
 	c->timeout = 60;
+	copy_str(c->spool, sizeof(c->spool), SPOOLDIR, strlen(SPOOLDIR));
+	c->max_queue_age = 5 * 86400;
+	c->retry[0] = 5 * 60;	/* doubling to an hour, then hourly */
+	c->retry[1] = 10 * 60;
+	c->retry[2] = 20 * 60;
+	c->retry[3] = 40 * 60;
+	c->retry[4] = 60 * 60;
+	c->nretry = 5;
 }
 
 /*

@@ -15,6 +15,11 @@
 #define CONF_PIN_SIZE	32	/* SHA-256 of a SubjectPublicKeyInfo */
 #define CONF_LINE_SIZE	2048	/* longest config or authinfo line */
 #define CONF_FILE_SIZE	65536	/* largest config, password or authinfo file */
+#define CONF_RETRY_MAX	16	/* steps in a retry schedule */
+
+#ifndef SPOOLDIR
+#define SPOOLDIR	"/var/spool/ferry"
+#endif
 
 enum conf_tls {
 	CONF_TLS_IMPLICIT,	/* TLS from the first byte (port 465) */
@@ -46,9 +51,16 @@ struct conf {
 	char		authinfo[CONF_PATH_SIZE];
 	char		helo[CONF_HOST_SIZE];	/* "" = the host's name */
 	unsigned	timeout;	/* seconds per step; default 60 */
+	char		spool[CONF_PATH_SIZE];	/* default SPOOLDIR */
+	unsigned	max_queue_age;	/* seconds; default 5 days */
+	unsigned	retry[CONF_RETRY_MAX];	/* seconds after try n */
+	size_t		nretry;		/* the last step repeats */
 };
 
-/* Defaults: implicit TLS, built-in anchors, any AUTH, timeout 60. */
+/*
+ * Defaults: implicit TLS, built-in anchors, any AUTH, timeout 60, spool
+ * SPOOLDIR, max_queue_age 5d, retry 5m 10m 20m 40m 1h.
+ */
 void	conf_init(struct conf *c);
 /*
  * Parse config text (no I/O). `name` is used in messages:

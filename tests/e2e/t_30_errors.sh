@@ -46,15 +46,20 @@ bad=$(hostconf wrongpw implicit "$SH_PORT_SMTPS")
 sed -i "s|^password_file .*|password_file $E2E_WORK/wrongpw|" "$bad"
 fails_with "wrong password" 78 "AUTH: 535" "$bad" -f "s@$SH_DOMAIN" \
     "errs@$SH_DOMAIN"
+check "wrong password: message kept" eval '[ "$(queued "$bad")" -eq 1 ]' 
 
-# Nothing listening: a temporary failure.
+# Nothing listening: the message waits in the queue, and that is fine.
 bad=$(hostconf closed implicit 9)
-fails_with "connection refused" 75 "Connection refused" "$bad" \
-    -f "s@$SH_DOMAIN" "errs@$SH_DOMAIN"
+ferry_run "$bad" -f "s@$SH_DOMAIN" "errs@$SH_DOMAIN" < "$msg"
+check "connection refused: queued, exit 0" expect_rc 0
+check "connection refused: one entry queued" eval '[ "$(queued "$bad")" -eq 1 ]'
+ferry_run "$bad" -bp < /dev/null
+check "connection refused: mailq shows why" grep -q "Connection refused" \
+    "$OUT"
 
-# One recipient refused by the server (5xx), one accepted.
-ferry_run "$good" -f "s@$SH_DOMAIN" "part@$SH_DOMAIN" "reject@$SH_DOMAIN" \
-    < "$msg"
+# One recipient refused by the server (5xx), one accepted; -oep prints.
+ferry_run "$good" -oep -f "s@$SH_DOMAIN" "part@$SH_DOMAIN" \
+    "reject@$SH_DOMAIN" < "$msg"
 check "partly refused: exit 69" expect_rc 69
 check "partly refused: names the refused one" grep -q \
     "<reject@$SH_DOMAIN>: 550" "$ERR"

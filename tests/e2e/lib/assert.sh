@@ -39,12 +39,26 @@ syslog_stop() {
 }
 
 # mkconf NAME LINE...: write a config (mode 0600) and print its path.
+# Unless a line sets it, each config gets a spool of its own,
+# $E2E_WORK/spool-NAME, so tests never see each other's queue.
 mkconf() {
-	local f=$E2E_WORK/$1.conf
+	local f=$E2E_WORK/$1.conf sp=$E2E_WORK/spool-$1
 	shift
 	printf '%s\n' "$@" > "$f"
+	if ! grep -q '^spool ' "$f"; then
+		mkdir -p "$sp"
+		chmod 700 "$sp"
+		printf 'spool %s\n' "$sp" >> "$f"
+	fi
 	chmod 600 "$f"
 	printf '%s\n' "$f"
+}
+
+# queued CONF: how many messages that config's spool holds.
+queued() {
+	local sp
+	sp=$(sed -n 's/^spool //p' "$1")
+	find "$sp" -maxdepth 1 -name 'q*' | wc -l
 }
 
 # ferry_run CONF ARGS... < message: run the static ferry with its own

@@ -1,0 +1,501 @@
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "anchors.h"
+#include "dsn.h"
+#include "log.h"
+#include "queue.h"
+
+#define FILE_MAX	(16 * 1024 * 1024)	/* a tls_ca_file */
+
+static int
+read_file(const char *path, char **buf, size_t *len, struct ferr *e)
+{
+	struct stat st;
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return ferr_set(e, FE_CONFIG, errno, "%s", path);
+	if (fstat(fd, &st) == -1 || st.st_size > FILE_MAX ||
+	    (*buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return ferr_set(e, FE_CONFIG, errno ? errno : EFBIG, "%s",
+		    path);
+	}
+	n = read(fd, *buf, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		free(*buf);
+		return ferr_set(e, FE_CONFIG, errno, "%s: short read", path);
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The anchors to trust: built-in ones and tls_ca_file's, in one list. */
+static int
+trust_load(struct queue *q, struct ferr *e)
+{
+	const struct conf *c = q->conf;
+	size_t	nb = c->tls_builtin_ca ? anchors_builtin_n : 0, len = 0;
+	char	*pem = NULL;
+	int	 rc;
+
+	if (c->tls_ca_file[0] != '\0') {
+		if (read_file(c->tls_ca_file, &pem, &len, e) == -1)
+			return -1;
+		rc = ta_add_pem(&q->extra, pem, len, c->tls_ca_file, e);
+		free(pem);
+		if (rc == -1)
+			return -1;
+	}
+	q->anchors = calloc(nb + q->extra.n + 1, sizeof(*q->anchors));
+	if (q->anchors == NULL)
+		return ferr_set(e, FE_OS, errno, "trust anchors");
+	if (nb > 0)
+		memcpy(q->anchors, anchors_builtin, nb * sizeof(*q->anchors));
+	if (q->extra.n > 0)
+		memcpy(q->anchors + nb, q->extra.v,
+		    q->extra.n * sizeof(*q->anchors));
+	q->trust.ta = q->anchors;
+	q->trust.nta = nb + q->extra.n;
+	q->trust.pins = (const unsigned char (*)[TLS_PIN_SIZE])c->pins;
+	q->trust.npins = c->npins;
+	return 0;
+}
+
+int
+queue_init(struct queue *q, const struct conf *c, struct spool *sp,
+    smtp_trace_fn *trace, int print_errors, struct ferr *e)
+{
+	memset(q, 0, sizeof(*q));
+	q->conf = c;
+	q->sp = sp;
+	q->trace = trace;
+	q->print_errors = print_errors;
+	ta_init(&q->extra);
+	if (trust_load(q, e) == -1)
+		goto fail;
+	/* about 100 KB of buffers: the heap, not the stack */
+	if ((q->s = malloc(sizeof(*q->s))) == NULL) {
+		ferr_set(e, FE_OS, errno, "session");
+		goto fail;
+	}
+	return 0;
+fail:
+	queue_end(q);
+	return -1;
+}
+
+void
+queue_end(struct queue *q)
+{
+	if (q->open)
+		smtp_close(q->s);
+	q->open = 0;
+	free(q->s);
+	q->s = NULL;
+	free(q->anchors);
+	q->anchors = NULL;
+	ta_free(&q->extra);
+	spool_ids_free(&q->bounces);
+}
+
+void
+queue_result_free(struct queue_result *res)
+{
+	free(res->rcpt);
+	res->rcpt = NULL;
+	res->n = 0;
+}
+
+/* A session to send on: the open one after RSET, or a new one. */
+static int
+session(struct queue *q, struct ferr *e)
+{
+	if (q->open && !q->used)
+		return 0;
+	if (q->open) {
+		if (smtp_reset(q->s, e) == 0)
+			return 0;
+		smtp_close(q->s);	/* it died between messages */
+		q->open = 0;
+	}
+	if (q->down) {	/* once per run: do not hammer a host that is down */
+		*e = q->down_err;
+		return -1;
+	}
+	if (smtp_open(q->s, q->conf, &q->trust, q->trace, NULL, e) == -1) {
+		q->down = 1;
+		q->down_err = *e;
+		return -1;
+	}
+	q->open = 1;
+	q->used = 0;
+	q->sessions++;
+	return 0;
+}
+
+static void
+remember_bounce(struct queue *q, const char *id)
+{
+	void	*v;
+
+	if (q->bounces.n == q->bouncesize) {
+		size_t size = q->bouncesize ? 2 * q->bouncesize : 8;
+
+		if ((v = realloc(q->bounces.v, size *
+		    sizeof(*q->bounces.v))) == NULL)
+			return;		/* the next run delivers it */
+		q->bounces.v = v;
+		q->bouncesize = size;
+	}
+	memcpy(q->bounces.v[q->bounces.n++], id, SPOOL_ID_SIZE);
+}
+
+/* Bytes on the wire for a file: each LF may become CRLF. */
+static off_t
+wire_size(int fd, off_t size)
+{
+	char	buf[8192];
+	ssize_t	n, i;
+	off_t	w = size;
+
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		return 2 * size;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			w += buf[i] == '\n';
+	return w;
+}
+
+static void
+host_name(const struct conf *c, char *out, size_t size)
+{
+	if (c->helo[0] != '\0')
+		snprintf(out, size, "%s", c->helo);
+	else if (gethostname(out, size) == -1 || out[0] == '\0')
+		snprintf(out, size, "localhost");
+	out[size - 1] = '\0';
+}
+
+/* Queue the DSN for env's failed recipients r[0..n) to its sender. */
+static int
+bounce(struct queue *q, const struct spool_msg *m,
+    const struct spool_env *env, const struct dsn_rcpt *r, size_t n,
+    struct ferr *e)
+{
+	struct spool_msg b;
+	struct spool_env benv;
+	struct dsn_info	 info;
+	struct stat	 st;
+	char		 host[CONF_HOST_SIZE], relay[CONF_HOST_SIZE + 8];
+	int		 rc = -1;
+
+	host_name(q->conf, host, sizeof(host));
+	snprintf(relay, sizeof(relay), "%s", q->conf->smarthost);
+	info.id = env->id;
+	info.sender = env->from;
+	info.host = host;
+	info.domain = host;
+	info.relay = relay;
+	info.arrival = env->arrival;
+	info.now = (long long)time(NULL);
+	spool_env_init(&benv);
+	if (spool_create(q->sp, &b, e) == -1)
+		return -1;
+	if (dsn_write(b.fd, &info, r, n, m->fd, e) == -1 ||
+	    fstat(b.fd, &st) == -1 ||
+	    spool_env_add(&benv, env->from, SPOOL_PENDING, e) == -1)
+		goto out;
+	benv.arrival = info.now;
+	benv.from[0] = '\0';		/* <>: a bounce is never bounced */
+	benv.size = st.st_size;
+	benv.wire = wire_size(b.fd, st.st_size);
+	if (spool_commit(q->sp, &b, &benv, e) == -1)
+		goto out;
+	log_info("%s: sender non-delivery notification: %s", env->id, b.id);
+	remember_bounce(q, b.id);
+	rc = 0;
+out:
+	spool_abort(q->sp, &b);
+	spool_env_free(&benv);
+	return rc;
+}
+
+/* The seconds to wait after the tries-th failed try. */
+static unsigned
+backoff(const struct conf *c, unsigned tries)
+{
+	size_t	i = tries == 0 ? 0 : tries - 1;
+
+	if (c->nretry == 0)
+		return 300;
+	return c->retry[i < c->nretry ? i : c->nretry - 1];
+}
+
+static void
+log_rcpt(const struct queue *q, const struct spool_env *env,
+    const char *addr, const char *status, const char *text, long long now)
+{
+	const char *relay = q->open ? smtp_peer(q->s) : "none";
+
+	log_info("%s: to=<%s>, relay=%s, delay=%lld, tries=%u, status=%s "
+	    "(%s)", env->id, addr, relay, now - env->arrival, env->tries + 1,
+	    status, text);
+}
+
+/* Decide each pending recipient's state from the replies. */
+static void
+sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
+    size_t *idx, size_t n, int rc, const struct ferr *e,
+    struct queue_result *res, struct dsn_rcpt *fails, size_t *nfail,
+    long long now)
+{
+	size_t	i;
+	int	cls;
+
+	for (i = 0; i < n; i++) {
+		struct spool_rcpt *sr = &env->rcpt[idx[i]];
+
+		cls = r[i].code / 100;
+		/* a 250 to RCPT means nothing if the message failed later */
+		if (rc == -1 && cls != 4 && cls != 5) {
+			cls = e->kind == FE_PERM ? 5 : 4;
+			snprintf(r[i].text, sizeof(r[i].text), "%s", e->text);
+		}
+		if (cls == 2) {
+			char	ok[SMTP_REPLY_LINE_SIZE];
+
+			sr->state = SPOOL_SENT;
+			res->sent++;
+			snprintf(ok, sizeof(ok), "%d %s", q->s->reply.code,
+			    q->s->reply.text);
+			log_rcpt(q, env, sr->addr, "sent", ok, now);
+		} else if (cls == 5) {
+			fails[(*nfail)].addr = sr->addr;
+			fails[(*nfail)].reply = r[i].text;
+			fails[(*nfail)++].expired = 0;
+			log_rcpt(q, env, sr->addr, "bounced", r[i].text, now);
+		} else {
+			res->pending++;
+			snprintf(env->error, sizeof(env->error), "%s",
+			    r[i].text);
+			log_rcpt(q, env, sr->addr, "deferred", r[i].text, now);
+		}
+	}
+}
+
+/* Pending recipients past max_queue_age become expired failures. */
+static void
+expire(const struct queue *q, struct spool_env *env,
+    struct dsn_rcpt *fails, size_t *nfail, char *why, size_t whysize,
+    long long now)
+{
+	size_t	i, k, refused = *nfail;
+
+	if (now - env->arrival < (long long)q->conf->max_queue_age)
+		return;
+	snprintf(why, whysize, "gave up after %lld hours in the queue; "
+	    "last error: %s", (now - env->arrival) / 3600, env->error);
+	for (i = 0; i < env->nrcpt; i++) {
+		struct spool_rcpt *sr = &env->rcpt[i];
+
+		if (sr->state != SPOOL_PENDING)
+			continue;
+		for (k = 0; k < refused; k++)	/* refused just now */
+			if (fails[k].addr == sr->addr)
+				break;
+		if (k < refused)
+			continue;
+		fails[*nfail].addr = sr->addr;
+		fails[*nfail].reply = why;
+		fails[(*nfail)++].expired = 1;
+		log_info("%s: to=<%s>, delay=%lld, tries=%u, status=expired "
+		    "(%s)", env->id, sr->addr, now - env->arrival,
+		    env->tries + 1, env->error);
+	}
+}
+
+/* Mark the failures; bounce them unless -oep or the sender is <>. */
+static int
+settle_failures(struct queue *q, const struct spool_msg *m,
+    struct spool_env *env, struct dsn_rcpt *fails, size_t nfail,
+    struct queue_result *res, struct ferr *e)
+{
+	size_t	i, k;
+
+	if (nfail == 0)
+		return 0;
+	if (env->from[0] != '\0' && !q->print_errors &&
+	    bounce(q, m, env, fails, nfail, e) == -1) {
+		/* no bounce, no loss: they stay pending and fail again */
+		res->pending += nfail;
+		snprintf(env->error, sizeof(env->error), "bounce not queued: "
+		    "%s", e->text);
+		return -1;
+	}
+	for (i = 0; i < nfail; i++)
+		for (k = 0; k < env->nrcpt; k++)
+			if (env->rcpt[k].addr == fails[i].addr)
+				env->rcpt[k].state = SPOOL_FAILED;
+	res->failed += nfail;
+	return 0;
+}
+
+/* Record the outcome: remove the entry, move it to failed/, or wait. */
+static int
+record(struct queue *q, struct spool_msg *m, struct spool_env *env,
+    long long now, struct ferr *e)
+{
+	size_t	i;
+	int	failed = 0;
+
+	if (spool_env_pending(env) == 0) {
+		for (i = 0; i < env->nrcpt; i++)
+			failed |= env->rcpt[i].state == SPOOL_FAILED;
+		if (failed && env->from[0] == '\0') {
+			/* a bounce that bounced: keep it for the admin */
+			log_warn("%s: undeliverable bounce moved to failed/",
+			    env->id);
+			return spool_fail(q->sp, m, env, e);
+		}
+		return spool_done(q->sp, m, e);
+	}
+	env->tries++;
+	env->next = now + backoff(q->conf, env->tries);
+	if (spool_update(q->sp, env, e) == -1) {
+		spool_release(m);
+		return -1;
+	}
+	spool_release(m);
+	return 0;
+}
+
+int
+queue_deliver(struct queue *q, struct spool_msg *m, struct spool_env *env,
+    struct queue_result *res, struct ferr *e)
+{
+	struct dsn_rcpt	*fails = NULL;
+	size_t		*idx = NULL, n = 0, nfail = 0, i;
+	char		 why[SPOOL_ERROR_SIZE + 64];
+	long long	 now = (long long)time(NULL);
+	int		 rc;
+
+	memset(res, 0, sizeof(*res));
+	ferr_clear(&res->why);
+	res->rcpt = calloc(env->nrcpt, sizeof(*res->rcpt));
+	idx = calloc(env->nrcpt, sizeof(*idx));
+	fails = calloc(env->nrcpt, sizeof(*fails));
+	if (res->rcpt == NULL || idx == NULL || fails == NULL) {
+		ferr_set(e, FE_OS, errno, "recipients");
+		spool_release(m);
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state == SPOOL_PENDING) {
+			idx[n] = i;
+			res->rcpt[n++].addr = env->rcpt[i].addr;
+		}
+	res->n = n;
+	if (n > 0 && session(q, &res->why) == 0) {
+		rc = smtp_send(q->s, env->from, res->rcpt, n, m->fd, env->wire,
+		    (env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0,
+		    &res->why);
+		q->used = 1;
+		sort_out(q, env, res->rcpt, idx, n, rc, &res->why, res, fails,
+		    &nfail, now);
+		/* after a broken dialogue, start the next one afresh */
+		if (rc == -1 && res->why.kind != FE_PERM &&
+		    res->why.kind != FE_TEMP) {
+			smtp_close(q->s);
+			q->open = 0;
+		}
+	} else if (n > 0) {
+		for (i = 0; i < n; i++) {
+			snprintf(res->rcpt[i].text, sizeof(res->rcpt[i].text),
+			    "%s", res->why.text);
+			log_rcpt(q, env, res->rcpt[i].addr, "deferred",
+			    res->why.text, now);
+		}
+		res->pending = n;
+		snprintf(env->error, sizeof(env->error), "%s", res->why.text);
+	}
+	if (res->pending > 0)
+		expire(q, env, fails, &nfail, why, sizeof(why), now);
+	(void)settle_failures(q, m, env, fails, nfail, res, &res->why);
+	res->pending = spool_env_pending(env);
+	rc = record(q, m, env, now, e);
+out:
+	free(idx);
+	free(fails);
+	return rc;
+}
+
+/* Take entry id and deliver it if it is due (or force). */
+static int
+run_one(struct queue *q, const char *id, int force, struct ferr *e)
+{
+	struct queue_result res;
+	struct spool_msg m;
+	struct spool_env env;
+	int		 rc;
+
+	spool_env_init(&env);
+	rc = spool_take(q->sp, id, &m, &env, e);
+	if (rc == 1 && !force && env.next > (long long)time(NULL)) {
+		spool_release(&m);
+		rc = 0;
+	} else if (rc == 1) {
+		rc = queue_deliver(q, &m, &env, &res, e);
+		queue_result_free(&res);
+	} else if (rc == -1)	/* one bad entry must not stop the run */
+		log_warn("%s: %s", id, e->text);
+	spool_env_free(&env);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+queue_flush_bounces(struct queue *q, struct ferr *e)
+{
+	size_t	i;
+	int	rc = 0;
+
+	/* bounces of bounces are not made, so this ends */
+	for (i = 0; i < q->bounces.n; i++)
+		if (run_one(q, q->bounces.v[i], 1, e) == -1)
+			rc = -1;
+	q->bounces.n = 0;
+	return rc;
+}
+
+int
+queue_run(struct queue *q, int force, struct ferr *e)
+{
+	struct spool_ids ids;
+	size_t		 i;
+	int		 rc = 0;
+
+	q->down = 0;
+	if (spool_list(q->sp, 0, &ids, e) == -1)
+		return -1;
+	for (i = 0; i < ids.n; i++)
+		if (run_one(q, ids.v[i], force, e) == -1)
+			rc = -1;
+	spool_ids_free(&ids);
+	if (queue_flush_bounces(q, e) == -1)
+		rc = -1;
+	spool_sweep(q->sp, 3600);
+	if (q->open)
+		smtp_close(q->s);
+	q->open = 0;
+	return rc;
+}

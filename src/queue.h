@@ -1,0 +1,68 @@
+/*
+ * queue.h: delivering what the spool holds. Takes entries from spool,
+ * hands them to smtp over one session, records each recipient's fate
+ * back in the spool and queues bounces. The only module that knows
+ * both spool and smtp; it prints nothing (cli reports).
+ */
+#ifndef FERRY_QUEUE_H
+#define FERRY_QUEUE_H
+#include <stddef.h>
+#include <time.h>
+#include "conf.h"
+#include "ferr.h"
+#include "smtp.h"
+#include "spool.h"
+#include "ta.h"
+
+struct queue {			/* caller owns it; fields private */
+	const struct conf	*conf;
+	struct spool		*sp;
+	struct tls_trust	 trust;
+	struct ta_list		 extra;
+	br_x509_trust_anchor	*anchors;
+	struct smtp_session	*s;
+	smtp_trace_fn		*trace;
+	int			 open;		/* s is connected */
+	int			 used;		/* s sent a message */
+	int			 down;		/* connecting failed */
+	struct ferr		 down_err;
+	int			 print_errors;	/* -oep: no bounces */
+	unsigned		 sessions;	/* connections made */
+	struct spool_ids	 bounces;	/* queued this run */
+	size_t			 bouncesize;
+};
+
+/* What became of one message in one attempt. */
+struct queue_result {
+	size_t			 sent, pending, failed;
+	struct ferr		 why;	/* why the pending ones did not go */
+	struct smtp_rcpt	*rcpt;	/* each recipient tried, its reply */
+	size_t			 n;
+};
+
+/*
+ * Ready a run: load the trust anchors (tls_ca_file) and the session's
+ * buffers. trace (may be NULL) sees the SMTP dialogue. With
+ * print_errors, refused recipients are reported, not bounced.
+ */
+int	queue_init(struct queue *q, const struct conf *c, struct spool *sp,
+	    smtp_trace_fn *trace, int print_errors, struct ferr *e);
+/* Close the session and free everything. */
+void	queue_end(struct queue *q);
+/*
+ * Deliver one taken entry now, then record the outcome: remove it when
+ * every recipient is done, else keep it with its next retry time. m
+ * is released either way. -1 only when the spool could not record the
+ * outcome. res says what happened; free it with queue_result_free.
+ */
+int	queue_deliver(struct queue *q, struct spool_msg *m,
+	    struct spool_env *env, struct queue_result *res, struct ferr *e);
+void	queue_result_free(struct queue_result *res);
+/*
+ * Deliver every entry that is due (all of them with force), then the
+ * bounces this run made, over as few sessions as it can.
+ */
+int	queue_run(struct queue *q, int force, struct ferr *e);
+/* Deliver the bounces queue_deliver queued (foreground delivery). */
+int	queue_flush_bounces(struct queue *q, struct ferr *e);
+#endif

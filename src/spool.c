@@ -1,0 +1,690 @@
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+#define NAME_SIZE	(1 + SPOOL_ID_SIZE)	/* "q" + id */
+#define ENV_LINE_MAX	(MSG_ADDR_SIZE + 32)
+
+static const char *const states[] = { "pending", "sent", "failed" };
+
+void
+spool_env_init(struct spool_env *env)
+{
+	memset(env, 0, sizeof(*env));
+}
+
+int
+spool_env_add(struct spool_env *env, const char *addr,
+    enum spool_rstate state, struct ferr *e)
+{
+	struct spool_rcpt *v;
+
+	if (env->nrcpt == env->rcptsize) {
+		size_t size = env->rcptsize ? 2 * env->rcptsize : 8;
+
+		v = realloc(env->rcpt, size * sizeof(*v));
+		if (v == NULL)
+			return ferr_set(e, FE_OS, errno, "recipients");
+		env->rcpt = v;
+		env->rcptsize = size;
+	}
+	v = &env->rcpt[env->nrcpt];
+	if ((v->addr = strdup(addr)) == NULL)
+		return ferr_set(e, FE_OS, errno, "recipients");
+	v->state = state;
+	env->nrcpt++;
+	return 0;
+}
+
+void
+spool_env_free(struct spool_env *env)
+{
+	size_t	i;
+
+	for (i = 0; i < env->nrcpt; i++)
+		free(env->rcpt[i].addr);
+	free(env->rcpt);
+	spool_env_init(env);
+}
+
+size_t
+spool_env_pending(const struct spool_env *env)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < env->nrcpt; i++)
+		n += env->rcpt[i].state == SPOOL_PENDING;
+	return n;
+}
+
+static int
+is_id(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len != SPOOL_ID_SIZE - 1)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+num_parse(const char *v, long long max, long long *out)
+{
+	long long n = 0;
+
+	if (*v == '\0')
+		return -1;
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9' || n > (max - (*v - '0')) / 10)
+			return -1;
+		n = n * 10 + (*v - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+/* "<addr>" into out; the brackets make the empty sender visible. */
+static int
+angle_parse(const char *v, char *out, size_t size)
+{
+	size_t	len = strlen(v);
+
+	if (len < 2 || v[0] != '<' || v[len - 1] != '>' || len - 2 >= size)
+		return -1;
+	memcpy(out, v + 1, len - 2);
+	out[len - 2] = '\0';
+	return 0;
+}
+
+static int
+env_line(struct spool_env *env, char *key, char *v, struct ferr *e)
+{
+	char		 addr[MSG_ADDR_SIZE];
+	long long	 n;
+	size_t		 i;
+
+	if (strcmp(key, "version") == 0)
+		return strcmp(v, "1") == 0 ? 0 : -1;
+	if (strcmp(key, "id") == 0) {
+		if (!is_id(v, strlen(v)))
+			return -1;
+		memcpy(env->id, v, SPOOL_ID_SIZE);
+		return 0;
+	}
+	if (strcmp(key, "from") == 0)
+		return angle_parse(v, env->from, sizeof(env->from));
+	if (strcmp(key, "flags") == 0) {
+		if (strcmp(v, "8bit") != 0)
+			return -1;
+		env->flags |= SPOOL_F_8BIT;
+		return 0;
+	}
+	if (strcmp(key, "error") == 0) {
+		snprintf(env->error, sizeof(env->error), "%s", v);
+		return 0;
+	}
+	if (strcmp(key, "rcpt") == 0) {
+		char *sp = strchr(v, ' ');
+
+		if (sp == NULL)
+			return -1;
+		*sp = '\0';
+		for (i = 0; i < 3; i++)
+			if (strcmp(v, states[i]) == 0)
+				break;
+		if (i == 3 || angle_parse(sp + 1, addr, sizeof(addr)) == -1 ||
+		    addr[0] == '\0')
+			return -1;
+		return spool_env_add(env, addr, (enum spool_rstate)i, e) ==
+		    -1 ? -2 : 0;
+	}
+	if (num_parse(v, (long long)1 << 53, &n) == -1)
+		return -1;
+	if (strcmp(key, "arrival") == 0)
+		env->arrival = n;
+	else if (strcmp(key, "size") == 0)
+		env->size = (off_t)n;
+	else if (strcmp(key, "wire") == 0)
+		env->wire = (off_t)n;
+	else if (strcmp(key, "tries") == 0 && n < 1000000)
+		env->tries = (unsigned)n;
+	else if (strcmp(key, "next") == 0)
+		env->next = n;
+	else
+		return -1;
+	return 0;
+}
+
+int
+spool_env_parse(struct spool_env *env, const char *buf, size_t len,
+    struct ferr *e)
+{
+	char	 line[ENV_LINE_MAX], *sp;
+	size_t	 off = 0, l, lineno = 0;
+	const char *nl;
+	int	 rc;
+
+	spool_env_free(env);
+	while (off < len) {
+		lineno++;
+		nl = memchr(buf + off, '\n', len - off);
+		if (nl == NULL)
+			return ferr_set(e, FE_DATA, 0, "line %zu: no newline",
+			    lineno);
+		l = (size_t)(nl - (buf + off));
+		if (l >= sizeof(line) || memchr(buf + off, '\0', l) != NULL)
+			return ferr_set(e, FE_DATA, 0, "line %zu: bad line",
+			    lineno);
+		memcpy(line, buf + off, l);
+		line[l] = '\0';
+		off += l + 1;
+		if ((sp = strchr(line, ' ')) == NULL)
+			return ferr_set(e, FE_DATA, 0, "line %zu: no value",
+			    lineno);
+		*sp = '\0';
+		rc = env_line(env, line, sp + 1, e);
+		if (rc == -2)
+			return -1;
+		if (rc == -1)
+			return ferr_set(e, FE_DATA, 0, "line %zu: bad %s",
+			    lineno, line);
+	}
+	if (env->id[0] == '\0' || env->arrival == 0 || env->nrcpt == 0)
+		return ferr_set(e, FE_DATA, 0, "incomplete queue file");
+	return 0;
+}
+
+/* Append to buf; -1 when it does not fit. */
+static int
+put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (*len >= size)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+int
+spool_env_format(const struct spool_env *env, char *buf, size_t size,
+    size_t *len, struct ferr *e)
+{
+	char	err[SPOOL_ERROR_SIZE];
+	size_t	i;
+	int	bad;
+
+	*len = 0;
+	bad = put(buf, size, len, "version 1\nid %s\narrival %lld\n"
+	    "from <%s>\nsize %lld\nwire %lld\ntries %u\nnext %lld\n",
+	    env->id, env->arrival, env->from, (long long)env->size,
+	    (long long)env->wire, env->tries, env->next);
+	if (env->flags & SPOOL_F_8BIT)
+		bad |= put(buf, size, len, "flags 8bit\n");
+	if (env->error[0] != '\0') {
+		for (i = 0; env->error[i] != '\0'; i++)	/* one line */
+			err[i] = (unsigned char)env->error[i] < ' ' ?
+			    ' ' : env->error[i];
+		err[i] = '\0';
+		bad |= put(buf, size, len, "error %s\n", err);
+	}
+	for (i = 0; i < env->nrcpt; i++)
+		bad |= put(buf, size, len, "rcpt %s <%s>\n",
+		    states[env->rcpt[i].state], env->rcpt[i].addr);
+	if (bad)
+		return ferr_set(e, FE_SOFTWARE, 0, "queue file too large");
+	return 0;
+}
+
+int
+spool_open(struct spool *sp, const char *dir, struct ferr *e)
+{
+	sp->dirfd = sp->faileddirfd = -1;
+	if (snprintf(sp->dir, sizeof(sp->dir), "%s", dir) >=
+	    (int)sizeof(sp->dir))
+		return ferr_set(e, FE_CONFIG, 0, "spool path too long");
+	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sp->dirfd == -1)
+		return ferr_set(e, FE_CANTCREAT, errno, "spool %s", dir);
+	if (faccessat(sp->dirfd, ".", W_OK | X_OK, AT_EACCESS) == -1) {
+		ferr_set(e, errno == EROFS ? FE_TEMP : FE_CANTCREAT, errno,
+		    "spool %s", dir);
+		close(sp->dirfd);
+		sp->dirfd = -1;
+		return -1;
+	}
+	/* failed/ is made on first use if the installer did not */
+	(void)mkdirat(sp->dirfd, "failed", 0770);
+	sp->faileddirfd = openat(sp->dirfd, "failed",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	if (sp->dirfd != -1)
+		close(sp->dirfd);
+	if (sp->faileddirfd != -1)
+		close(sp->faileddirfd);
+	sp->dirfd = sp->faileddirfd = -1;
+}
+
+static void
+name(char *out, char kind, const char *id)
+{
+	out[0] = kind;
+	memcpy(out + 1, id, SPOOL_ID_SIZE);
+}
+
+static int
+new_id(char *id, struct ferr *e)
+{
+	unsigned char	r[4];
+	unsigned long	t = (unsigned long)time(NULL) & 0xffffffffUL;
+
+	if (getentropy(r, sizeof(r)) == -1)
+		return ferr_set(e, FE_OS, errno, "getentropy");
+	snprintf(id, SPOOL_ID_SIZE, "%08lx%02x%02x%02x%02x", t, r[0], r[1],
+	    r[2], r[3]);
+	return 0;
+}
+
+int
+spool_create(struct spool *sp, struct spool_msg *m, struct ferr *e)
+{
+	char	d[NAME_SIZE];
+	int	tries;
+
+	m->fd = -1;
+	m->committed = 0;
+	for (tries = 0; tries < 8; tries++) {
+		if (new_id(m->id, e) == -1)
+			return -1;
+		name(d, 'd', m->id);
+		m->fd = openat(sp->dirfd, d, O_RDWR | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0640);
+		if (m->fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (m->fd == -1)
+		return ferr_set(e, errno == ENOSPC || errno == EDQUOT ||
+		    errno == EROFS ? FE_TEMP : FE_CANTCREAT, errno,
+		    "create %s/%s", sp->dir, d);
+	/* new and ours alone: this cannot block */
+	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1) {
+		ferr_set(e, FE_TEMP, errno, "lock %s", d);
+		spool_abort(sp, m);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write env into a fresh temporary file `tmp`, synced. */
+static int
+write_env(struct spool *sp, const char *tmp, const struct spool_env *env,
+    struct ferr *e)
+{
+	char	*buf;
+	size_t	 size = 4096 + env->nrcpt * (MSG_ADDR_SIZE + 16), len, off;
+	ssize_t	 n;
+	int	 fd, rc = -1;
+
+	if (size > SPOOL_ENV_MAX)
+		return ferr_set(e, FE_DATA, 0, "too many recipients");
+	if ((buf = malloc(size)) == NULL)
+		return ferr_set(e, FE_OS, errno, "queue file");
+	if (spool_env_format(env, buf, size, &len, e) == -1)
+		goto out;
+	fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0640);
+	if (fd == -1) {
+		ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir, tmp);
+		goto out;
+	}
+	for (off = 0; off < len; off += (size_t)n) {
+		n = write(fd, buf + off, len - off);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n == -1)
+			break;
+	}
+	if (off < len || fsync(fd) == -1) {
+		ferr_set(e, FE_TEMP, errno, "write %s/%s", sp->dir, tmp);
+		close(fd);
+		unlinkat(sp->dirfd, tmp, 0);
+		goto out;
+	}
+	close(fd);
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Write q (through a temporary file and rename) and sync the folder. */
+static int
+replace_env(struct spool *sp, const struct spool_env *env, char tmpkind,
+    struct ferr *e)
+{
+	char	t[NAME_SIZE], q[NAME_SIZE];
+
+	name(t, tmpkind, env->id);
+	name(q, 'q', env->id);
+	if (write_env(sp, t, env, e) == -1)
+		return -1;
+	if (renameat(sp->dirfd, t, sp->dirfd, q) == -1) {
+		ferr_set(e, FE_TEMP, errno, "rename %s", q);
+		unlinkat(sp->dirfd, t, 0);
+		return -1;
+	}
+	/* a crash could otherwise forget the rename */
+	if (fsync(sp->dirfd) == -1)
+		return ferr_set(e, FE_TEMP, errno, "sync %s", sp->dir);
+	return 0;
+}
+
+int
+spool_commit(struct spool *sp, struct spool_msg *m, struct spool_env *env,
+    struct ferr *e)
+{
+	char	q[NAME_SIZE];
+
+	memcpy(env->id, m->id, SPOOL_ID_SIZE);
+	if (fsync(m->fd) == -1)
+		return ferr_set(e, FE_TEMP, errno, "sync %s/d%s", sp->dir,
+		    m->id);
+	if (replace_env(sp, env, 't', e) == -1) {
+		/* if the rename is what may have stuck, take it back */
+		name(q, 'q', m->id);
+		unlinkat(sp->dirfd, q, 0);
+		return -1;
+	}
+	m->committed = 1;
+	return 0;
+}
+
+void
+spool_abort(struct spool *sp, struct spool_msg *m)
+{
+	char	d[NAME_SIZE];
+
+	if (m->fd == -1)
+		return;
+	if (!m->committed) {
+		name(d, 'd', m->id);
+		unlinkat(sp->dirfd, d, 0);
+	}
+	close(m->fd);
+	m->fd = -1;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SPOOL_ID_SIZE);
+}
+
+/* The ids of the files named <kind><id> in dirfd. */
+static int
+list_kind(int dirfd, char kind, struct spool_ids *ids, struct ferr *e)
+{
+	struct dirent	*de;
+	DIR		*d;
+	void		*v;
+	size_t		 size = 0;
+	int		 fd;
+
+	ids->v = NULL;
+	ids->n = 0;
+	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return ferr_set(e, FE_TEMP, errno, "read spool");
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != kind ||
+		    !is_id(de->d_name + 1, strlen(de->d_name + 1)))
+			continue;
+		if (ids->n == size) {
+			size = size ? 2 * size : 64;
+			v = realloc(ids->v, size * sizeof(*ids->v));
+			if (v == NULL) {
+				closedir(d);
+				spool_ids_free(ids);
+				return ferr_set(e, FE_OS, errno, "spool list");
+			}
+			ids->v = v;
+		}
+		memcpy(ids->v[ids->n++], de->d_name + 1, SPOOL_ID_SIZE);
+	}
+	closedir(d);
+	if (ids->n > 0)
+		qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
+	return 0;
+}
+
+int
+spool_list(struct spool *sp, int failed, struct spool_ids *ids,
+    struct ferr *e)
+{
+	if (failed && sp->faileddirfd == -1) {
+		ids->v = NULL;
+		ids->n = 0;
+		return 0;
+	}
+	return list_kind(failed ? sp->faileddirfd : sp->dirfd, 'q', ids, e);
+}
+
+void
+spool_ids_free(struct spool_ids *ids)
+{
+	free(ids->v);
+	ids->v = NULL;
+	ids->n = 0;
+}
+
+static int
+read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
+{
+	char	 q[NAME_SIZE], *buf;
+	ssize_t	 n;
+	size_t	 len = 0;
+	int	 fd, rc;
+
+	name(q, 'q', id);
+	if ((fd = openat(dirfd, q, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return ferr_set(e, FE_TEMP, errno, "open %s", q);
+	}
+	if ((buf = malloc(SPOOL_ENV_MAX)) == NULL) {
+		close(fd);
+		return ferr_set(e, FE_OS, errno, "queue file");
+	}
+	while ((n = read(fd, buf + len, SPOOL_ENV_MAX - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (n == -1)
+		rc = ferr_set(e, FE_TEMP, errno, "read %s", q);
+	else if (len == SPOOL_ENV_MAX)
+		rc = ferr_set(e, FE_DATA, 0, "%s: too large", q);
+	else if (spool_env_parse(env, buf, len, e) == -1)
+		rc = ferr_wrap(e, "%s", q);
+	else if (strcmp(env->id, id) != 0)
+		rc = ferr_set(e, FE_DATA, 0, "%s: id does not match", q);
+	else
+		rc = 1;
+	free(buf);
+	return rc;
+}
+
+int
+spool_take(struct spool *sp, const char *id, struct spool_msg *m,
+    struct spool_env *env, struct ferr *e)
+{
+	char	d[NAME_SIZE];
+	int	rc;
+
+	memcpy(m->id, id, SPOOL_ID_SIZE);
+	m->committed = 1;
+	name(d, 'd', id);
+	m->fd = openat(sp->dirfd, d, O_RDONLY | O_CLOEXEC);
+	if (m->fd == -1)
+		return errno == ENOENT ? 0 : ferr_set(e, FE_TEMP, errno,
+		    "open %s", d);
+	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1) {
+		spool_release(m);
+		return errno == EWOULDBLOCK ? 0 : ferr_set(e, FE_TEMP, errno,
+		    "lock %s", d);
+	}
+	/* taken: but a runner before us may have finished it */
+	rc = read_env(sp->dirfd, id, env, e);
+	if (rc != 1)
+		spool_release(m);
+	return rc;
+}
+
+int
+spool_peek(struct spool *sp, int failed, const char *id,
+    struct spool_env *env, struct ferr *e)
+{
+	int	dirfd = failed ? sp->faileddirfd : sp->dirfd;
+
+	if (dirfd == -1)
+		return 0;
+	return read_env(dirfd, id, env, e);
+}
+
+int
+spool_update(struct spool *sp, const struct spool_env *env,
+    struct ferr *e)
+{
+	return replace_env(sp, env, 'u', e);
+}
+
+int
+spool_done(struct spool *sp, struct spool_msg *m, struct ferr *e)
+{
+	char	q[NAME_SIZE], d[NAME_SIZE];
+	int	rc = 0;
+
+	name(q, 'q', m->id);
+	name(d, 'd', m->id);
+	/* q first: without it the d file is only an orphan to sweep */
+	if (unlinkat(sp->dirfd, q, 0) == -1 && errno != ENOENT)
+		rc = ferr_set(e, FE_TEMP, errno, "remove %s", q);
+	else {
+		unlinkat(sp->dirfd, d, 0);
+		if (fsync(sp->dirfd) == -1)
+			rc = ferr_set(e, FE_TEMP, errno, "sync %s", sp->dir);
+	}
+	spool_release(m);
+	return rc;
+}
+
+int
+spool_fail(struct spool *sp, struct spool_msg *m,
+    const struct spool_env *env, struct ferr *e)
+{
+	char	q[NAME_SIZE], d[NAME_SIZE];
+	int	rc = -1;
+
+	name(q, 'q', m->id);
+	name(d, 'd', m->id);
+	if (sp->faileddirfd == -1) {
+		ferr_set(e, FE_TEMP, 0, "no %s/failed folder", sp->dir);
+		goto out;
+	}
+	/*
+	 * d is linked, not moved, so that at every instant one folder
+	 * holds a whole entry; the old d becomes an orphan last.
+	 */
+	if (spool_update(sp, env, e) == -1)
+		goto out;
+	if (linkat(sp->dirfd, d, sp->faileddirfd, d, 0) == -1 &&
+	    errno != EEXIST) {
+		ferr_set(e, FE_TEMP, errno, "link failed/%s", d);
+		goto out;
+	}
+	if (renameat(sp->dirfd, q, sp->faileddirfd, q) == -1) {
+		ferr_set(e, FE_TEMP, errno, "move %s to failed/", q);
+		goto out;
+	}
+	unlinkat(sp->dirfd, d, 0);
+	if (fsync(sp->faileddirfd) == -1 || fsync(sp->dirfd) == -1) {
+		ferr_set(e, FE_TEMP, errno, "sync %s", sp->dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	spool_release(m);
+	return rc;
+}
+
+void
+spool_release(struct spool_msg *m)
+{
+	if (m->fd != -1)
+		close(m->fd);
+	m->fd = -1;
+}
+
+void
+spool_sweep(struct spool *sp, unsigned age)
+{
+	struct spool_ids ids;
+	struct ferr	 e;
+	struct stat	 st;
+	char		 d[NAME_SIZE], q[NAME_SIZE];
+	size_t		 i;
+	int		 fd;
+
+	if (list_kind(sp->dirfd, 'd', &ids, &e) == -1)
+		return;
+	for (i = 0; i < ids.n; i++) {
+		name(d, 'd', ids.v[i]);
+		name(q, 'q', ids.v[i]);
+		if (fstatat(sp->dirfd, q, &st, 0) == 0 ||
+		    fstatat(sp->dirfd, d, &st, 0) == -1 ||
+		    st.st_mtime + (time_t)age > time(NULL))
+			continue;
+		fd = openat(sp->dirfd, d, O_RDONLY | O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		/* held: an enqueue is still writing it */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(sp->dirfd, q, &st, 0) == -1)
+			unlinkat(sp->dirfd, d, 0);
+		close(fd);
+	}
+	spool_ids_free(&ids);
+}
