@@ -460,16 +460,19 @@ class Session:
 
 	def session(self):
 		rules, n, note, err = self.srv.rules.for_connection()
+		self.rules = rules or Rules()
 		if err:
+			# Loud, so that a typo in a test cannot pass unseen.
 			self.log("rules error: %s" % err)
 			sys.stderr.write("faultd: rules: %s\n" % err)
+		else:
+			self.log("rules: %s" % note)
+		if self.args.tls == "implicit":
+			self.start_tls()
+		if err:
 			self.send(("421 4.3.0 faultd: bad rules file: %s\r\n" %
 			    err).encode("utf-8"))
 			raise Hangup("bad rules")
-		self.log("rules: %s" % note)
-		self.rules = rules
-		if self.args.tls == "implicit":
-			self.start_tls()
 		a = self.fault("greeting")
 		if a is not None:
 			self.send(a.data)

@@ -4,7 +4,8 @@
 # no shell options of its own. Every wait is bounded.
 #
 #   fault_start NAME PORT TLSMODE [FAULTD-ARGS...]
-#                         start a server on 127.0.0.1:PORT with TLSMODE
+#                         start a server on 127.0.0.1:PORT
+#                         (and [::1]:PORT if loopback has ::1), TLSMODE
 #                         implicit, starttls or none, SH_CERTS/good.crt
 #                         and SH_USER/SH_PASS; state in
 #                         $E2E_WORK/fault-NAME/; return once it listens.
@@ -35,9 +36,9 @@ _fault_dir()
 		echo "fault: E2E_WORK is not set" >&2
 		return 1
 	fi
-	case $1 in
+	case ${1:-} in
 	''|*[!A-Za-z0-9_-]*)
-		echo "fault: bad server name '$1'" >&2
+		echo "fault: bad server name '${1:-}'" >&2
 		return 1 ;;
 	esac
 	echo "$E2E_WORK/fault-$1"
@@ -62,12 +63,18 @@ _fault_pid()
 
 fault_start()
 {
-	local name=$1 port=$2 mode=$3 d pid end
+	local name=${1:-} port=${2:-} mode=${3:-} d pid end six=()
 
-	shift 3 || {
+	if [ $# -lt 3 ]; then
 		echo "fault: usage: fault_start NAME PORT TLSMODE [ARGS...]" >&2
 		return 1
-	}
+	fi
+	shift 3
+	if [ -z "${SH_USER:-}" ] || [ -z "${SH_PASS:-}" ]; then
+		echo "fault: SH_USER and SH_PASS not set (run smarthost_setup)" \
+		    >&2
+		return 1
+	fi
 	d=$(_fault_dir "$name") || return 1
 	if [ ! -x "$_FAULT_PY" ]; then
 		"${FERRY_ROOT:-$_FAULT_LIB/../../..}/scripts/need" python3 ||
@@ -84,11 +91,16 @@ fault_start()
 	mkdir -p "$d/mail" || return 1
 	rm -f "$d/pid"
 	[ -f "$d/rules" ] || : > "$d/rules"
+	# ::1 as well where loopback has it, as the smart host does:
+	# "localhost" may resolve to either.
+	if grep -qs '^0\{31\}1 ' /proc/net/if_inet6; then
+		six=(--listen "[::1]:$port")
+	fi
 	# --exit-with-parent: it ends with the shell that started it, even
 	# one killed too hard to run its traps. So call fault_start from
 	# the test's own shell, never inside $(...) or ( ... ).
 	"$_FAULT_PY" "$_FAULT_LIB/../../fault/faultd.py" \
-	    --listen "127.0.0.1:$port" --tls "$mode" \
+	    --listen "127.0.0.1:$port" "${six[@]}" --tls "$mode" \
 	    --cert "${SH_CERTS:-}/good.crt" --key "${SH_CERTS:-}/good.key" \
 	    --user "$SH_USER" --password "$SH_PASS" \
 	    --maildir "$d/mail" --log "$d/log" --rules "$d/rules" \
@@ -118,7 +130,7 @@ fault_rules()
 {
 	local d
 
-	d=$(_fault_dir "$1") || return 1
+	d=$(_fault_dir "${1:-}") || return 1
 	shift
 	mkdir -p "$d" || return 1
 	# Whole or not at all: a connection never reads half a file.
@@ -133,7 +145,7 @@ fault_mail_files()
 {
 	local d
 
-	d=$(_fault_dir "$1") || return 1
+	d=$(_fault_dir "${1:-}") || return 1
 	[ -d "$d/mail" ] || return 0
 	# Names begin with nanoseconds since the epoch: ls order is age.
 	(cd "$d/mail" && ls -1) | grep '\.msg$' | sed "s|^|$d/mail/|"
@@ -141,12 +153,12 @@ fault_mail_files()
 
 fault_count()
 {
-	fault_mail_files "$1" | grep -c . || true
+	fault_mail_files "${1:-}" | grep -c . || true
 }
 
 fault_wait_count()
 {
-	local name=$1 n=$2 secs=${3:-10} end
+	local name=${1:-} n=${2:-1} secs=${3:-10} end
 
 	end=$((${EPOCHREALTIME/./} + secs * 1000000))
 	while [ "$(fault_count "$name")" -lt "$n" ]; do
@@ -163,7 +175,7 @@ fault_log()
 {
 	local d
 
-	d=$(_fault_dir "$1") || return 1
+	d=$(_fault_dir "${1:-}") || return 1
 	echo "$d/log"
 }
 
@@ -171,7 +183,7 @@ fault_clear()
 {
 	local d
 
-	d=$(_fault_dir "$1") || return 1
+	d=$(_fault_dir "${1:-}") || return 1
 	rm -f "$d"/mail/*.msg
 	# faultd appends (O_APPEND): truncating in place is safe.
 	[ -f "$d/log" ] && : > "$d/log"
@@ -182,7 +194,7 @@ fault_stop()
 {
 	local d pid end
 
-	d=$(_fault_dir "$1") || return 1
+	d=$(_fault_dir "${1:-}") || return 1
 	pid=$(_fault_pid "$d") || return 0
 	kill "$pid" 2>/dev/null
 	end=$((SECONDS + 5))
