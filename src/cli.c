@@ -417,8 +417,10 @@ print_entry(const struct spool_env *env, int failed)
 		printf("%*s(tries %u, next retry %s)\n", 18, "", env->tries,
 		    next);
 	}
+	/* what is still to do; in failed/, what failed */
 	for (i = 0; i < env->nrcpt; i++)
-		if (env->rcpt[i].state != SPOOL_SENT)
+		if (env->rcpt[i].state == SPOOL_PENDING ||
+		    (failed && env->rcpt[i].state == SPOOL_FAILED))
 			printf("%*s%s%s\n", 41, "", env->rcpt[i].addr,
 			    env->rcpt[i].state == SPOOL_FAILED ?
 			    " (failed)" : "");

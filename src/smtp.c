@@ -608,8 +608,14 @@ envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 	}
 	if (read_reply(s, e) == -1)
 		return -1;
-	if (!mail_ok)
+	if (!mail_ok) {
+		/* the 503s that follow a refused MAIL say nothing of them */
+		for (i = 0; i < n; i++) {
+			rcpt[i].code = 0;
+			rcpt[i].text[0] = '\0';
+		}
 		return -1;		/* e holds the MAIL FROM reply */
+	}
 	if (ok == 0)
 		return rcpt_fail(rcpt, n, e);
 	if (s->reply.code != 354)

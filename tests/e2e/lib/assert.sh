@@ -63,15 +63,28 @@ queued() {
 
 # ferry_run CONF ARGS... < message: run the static ferry with its own
 # /dev holding only our log socket. Sets RC; output in $OUT and $ERR.
+# FERRY_WRAP (a command, word-split) runs ferry, e.g. strace or setpriv;
+# FERRY_BIN replaces the binary; FERRY_ETC is a folder mounted on /etc;
+# FERRY_NOCONF runs it without -C (it reads /etc/ferry.conf).
 ferry_run() {
 	local conf=$1
 	shift
 	OUT=$E2E_WORK/out.$E2E_RUNS
 	ERR=$E2E_WORK/err.$E2E_RUNS
 	E2E_RUNS=$((E2E_RUNS + 1))
-	unshare -m sh -c 'mount -t tmpfs none /dev && : > /dev/log &&
-	    mount --bind "$0" /dev/log && exec "$@"' "$SYSLOG_SOCK" \
-	    "$FERRY" -C "$conf" "$@" > "$OUT" 2> "$ERR"
+	local cflag=-C
+	if [ -n "${FERRY_NOCONF:-}" ]; then	# the compiled-in config
+		cflag=-v
+		conf=-v
+	fi
+	# a subshell, so that a ferry killed on purpose is not announced
+	(FERRY_WRAP=${FERRY_WRAP:-} FERRY_ETC=${FERRY_ETC:-} unshare -m sh -c '
+	    mount -t tmpfs none /dev && : > /dev/log &&
+	    mount --bind "$0" /dev/log &&
+	    { [ -z "$FERRY_ETC" ] || mount --bind "$FERRY_ETC" /etc; } &&
+	    exec $FERRY_WRAP "$@"' "$SYSLOG_SOCK" \
+	    "${FERRY_BIN:-$FERRY}" $cflag "$conf" "$@" > "$OUT" 2> "$ERR"
+	    exit $?) 2>/dev/null
 	RC=$?
 	cat "$OUT" "$ERR" >> "$E2E_WORK/all-output"
 	return 0
