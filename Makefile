@@ -7,6 +7,7 @@ DEPS		= $(BUILD)/deps
 TRUST_BUNDLE	?= /etc/ssl/certs/ca-certificates.crt
 PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
+SPOOLDIR	?= /var/spool/ferry
 
 MUSL_CC		?= musl-gcc
 HOST_CC		?= gcc
@@ -16,7 +17,7 @@ WARN		= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		  -Wno-format-truncation
 STD		= -std=c11 -D_DEFAULT_SOURCE
 DEFS		= -DFERRY_VERSION='"$(VERSION)"' -DBEARSSL_VERSION='"0.6"' \
-		  -DSYSCONFDIR='"$(SYSCONFDIR)"'
+		  -DSYSCONFDIR='"$(SYSCONFDIR)"' -DSPOOLDIR='"$(SPOOLDIR)"'
 # Release flags: size first; sections let the linker drop what is unused.
 REL_CFLAGS	= -Os -ffunction-sections -fdata-sections $(STD) $(WARN) $(DEFS) \
 		  -I$(DEPS)/musl/include -Isrc
@@ -35,7 +36,7 @@ UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h
 
-.PHONY: all deps check unit e2e demo clean distclean
+.PHONY: all deps check unit e2e demo install clean distclean
 all: ferry
 
 deps: $(DEPS)/stamp
@@ -77,6 +78,11 @@ check: ferry $(BUILD)/unit
 
 demo: ferry
 	scripts/demo
+
+# DESTDIR, PREFIX, SYSCONFDIR, SPOOLDIR, FERRY_GROUP: see scripts/install.
+install: ferry
+	PREFIX=$(PREFIX) SYSCONFDIR=$(SYSCONFDIR) SPOOLDIR=$(SPOOLDIR) \
+	    DESTDIR=$(DESTDIR) scripts/install
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/mkanchors $(BUILD)/anchors.c ferry

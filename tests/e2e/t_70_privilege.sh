@@ -50,3 +50,16 @@ check "-C as nobody: ferry's group is dropped first" eval '[ "$RC" -eq 78 ] &&
     grep -q "Permission denied" "$ERR"'
 ferry_run "$pconf" -q < /dev/null
 check "root's queued message still delivers" landed privroot 1
+
+# make install lays out the same model (here into a DESTDIR)
+inst=$E2E_WORK/inst
+(cd "$FERRY_ROOT" && DESTDIR=$inst PREFIX=/usr FERRY_GROUP=$grp \
+    scripts/install) > "$E2E_WORK/install.out" 2>&1
+irc=$?
+check "install: exit 0" eval '[ "$irc" -eq 0 ]'
+check "install: setgid binary" eval '[ "$(stat -c "%a %G" \
+    "$inst/usr/sbin/ferry")" = "2755 $grp" ]'
+check "install: spool and failed/ 2770" eval '[ "$(stat -c "%a %G" \
+    "$inst/var/spool/ferry")" = "2770 $grp" ] && [ "$(stat -c "%a %G" \
+    "$inst/var/spool/ferry/failed")" = "2770 $grp" ]'
+check "install: sample config" test -f "$inst/etc/ferry.conf.sample"
