@@ -62,6 +62,17 @@ for step in greeting ehlo starttls auth mail rcpt data eod; do
 done
 fault_case data-mid "close 500" later
 
+# -- SIZE: a message over the server's limit is refused before DATA
+fault_rules f "ehlo-extra SIZE 1000"
+{ printf 'Subject: too-big\n\n'; seq 1 500; } > "$E2E_WORK/f.eml"
+m=$(log_mark "$(fault_log f)")
+ferry_run "$fconf" -oep -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" < "$E2E_WORK/f.eml"
+check "SIZE over the limit: refused, exit 69" expect_rc 69
+check "SIZE over the limit: says so" grep -q "takes at most 1000" "$ERR"
+check "SIZE over the limit: no MAIL sent" eval '! log_since \
+    "$(fault_log f)" "$m" | grep -q "< MAIL"'
+fault_rules f
+
 # -- STARTTLS: what the server sends before the handshake is dropped
 fault_rules f 'inject-after-starttls 250-fake\r\n250 AUTH PLAIN\r\n'
 printf 'Subject: inject\n\ninjected\n' > "$E2E_WORK/f.eml"
