@@ -164,6 +164,26 @@ static const struct conf_case parse_cases[] = {
 	{ "timeout 0", "timeout 0", "bad value for timeout: '0'" },
 	{ "timeout 3601", "timeout 3601",
 	    "bad value for timeout: '3601' (want 1..3600 seconds)" },
+	{ "spool absolute", "spool /var/q", NULL },
+	{ "spool relative", "spool q",
+	    "bad value for spool: 'q' (want an absolute path)" },
+	{ "max_queue_age 5d", "max_queue_age 5d", NULL },
+	{ "max_queue_age 1s", "max_queue_age 1s", NULL },
+	{ "max_queue_age bare seconds", "max_queue_age 90", NULL },
+	{ "max_queue_age 365d", "max_queue_age 365d", NULL },
+	{ "max_queue_age 366d", "max_queue_age 366d",
+	    "bad value for max_queue_age" },
+	{ "max_queue_age 0", "max_queue_age 0", "bad value for max_queue_age" },
+	{ "max_queue_age unit", "max_queue_age 5w",
+	    "bad value for max_queue_age" },
+	{ "retry list", "retry 5m 15m 1h", NULL },
+	{ "retry 7d", "retry 7d", NULL },
+	{ "retry 8d", "retry 8d", "bad value for retry" },
+	{ "retry 16 steps", "retry 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16",
+	    NULL },
+	{ "retry 17 steps", "retry 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
+	    "bad value for retry" },
+	{ "retry zero", "retry 5m 0", "bad value for retry" },
 	{ "unknown key", "smarthst mail.example.com",
 	    "t.conf:1: unknown key 'smarthst'" },
 	{ "keys are lower case", "Port 25", "unknown key 'Port'" },
@@ -241,6 +261,16 @@ test_values(struct t *t)
 	T_STREQ(t, c.authinfo, "/etc/mail/authinfo", "authinfo value");
 	T_STREQ(t, c.helo, "[IPv6:::1]", "helo kept as written");
 	T_OK(t, c.timeout == 3600, "timeout value");
+
+	conf_init(&c);
+	T_OK(t, c.max_queue_age == 5 * 86400 && c.nretry == 5 &&
+	    c.retry[0] == 300 && c.retry[4] == 3600 &&
+	    strcmp(c.spool, SPOOLDIR) == 0, "queue defaults");
+	rc = parse(&c, "retry 5m 15m  1h\nmax_queue_age 2h\nspool /q\n", &e);
+	T_OK(t, rc == 0 && c.nretry == 3 && c.retry[0] == 300 &&
+	    c.retry[1] == 900 && c.retry[2] == 3600, "retry values");
+	T_OK(t, c.max_queue_age == 7200, "max_queue_age value");
+	T_STREQ(t, c.spool, "/q", "spool value");
 
 	rc = parse(&c, "auth plain login\nauth cram-md5\n", &e);
 	T_OK(t, rc == 0 && c.auth == CONF_AUTH_CRAM_MD5, "auth replaces");

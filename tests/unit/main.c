@@ -24,6 +24,7 @@ main(void)
 		{ "conf", conf_test },
 		{ "msg", msg_test },
 		{ "smtp", smtp_test },
+		{ "spool", spool_test },
 		{ "ta", ta_test },
 	};
 	struct t t = { 0, 0, "" };

@@ -22,6 +22,7 @@ void	auth_test(struct t *);
 void	conf_test(struct t *);
 void	msg_test(struct t *);
 void	smtp_test(struct t *);
+void	spool_test(struct t *);
 void	ta_test(struct t *);
 
 /* One check; `what` names the case in the failure line. */
