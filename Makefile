@@ -51,7 +51,7 @@ $(BUILD)/mkanchors: certs/mkanchors.c src/ta.c src/ferr.c src/ta.h $(DEPS)/stamp
 $(BUILD)/anchors.c: $(BUILD)/mkanchors $(TRUST_BUNDLE)
 	$(BUILD)/mkanchors $(TRUST_BUNDLE) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/rel/%.o: src/%.c $(HDRS) $(DEPS)/stamp
+$(BUILD)/rel/%.o: src/%.c $(HDRS) $(DEPS)/stamp Makefile
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(REL_CFLAGS) -c $< -o $@
 

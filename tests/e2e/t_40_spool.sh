@@ -47,6 +47,14 @@ ferry_run "$conf" -odb -f "s@$SH_DOMAIN" "modes@$SH_DOMAIN" < "$msg"
 check "-odb: exit 0 at once" expect_rc 0
 check "-odb: delivered in the background" landed modes 2
 
+# -q1s stays in the foreground and runs the queue every second
+ferry_run "$conf" -odq -f "s@$SH_DOMAIN" "modes@$SH_DOMAIN" < "$msg"
+FERRY_WRAP="timeout 3" ferry_run "$conf" -q1s < /dev/null
+check "-q1s: ran until stopped" expect_rc 124
+check "-q1s: delivered on its first pass" landed modes 3
+ferry_run "$conf" -q0 < /dev/null
+check "-q0: a bad interval is a usage error" expect_rc 64
+
 # -- per-recipient results, and the bounce that comes back
 conf=$(hostconf part implicit "$SH_PORT_SMTPS")
 msg=$(mkmsg part "part@$SH_DOMAIN")
