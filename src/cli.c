@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@
 #define BEARSSL_VERSION	"?"
 #endif
 
-enum mode { MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION };
+enum mode { MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY };
 enum deliver { DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
 
 struct opts {
@@ -40,8 +41,11 @@ struct opts {
 	const char	*conf;
 	int		 conf_given;
 	const char	*from;
+	const char	*full_name;	/* -F */
+	const char	*log_tag;	/* -L */
 	int		 verbose;
 	int		 print_errors;	/* -oep */
+	int		 body8;		/* -B8BITMIME */
 	unsigned	 interval;	/* -q30m: run every 30 minutes */
 	struct msg_opts	 msg;
 	char		**rcpts;
@@ -51,10 +55,13 @@ struct opts {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ferry [-tiv] [-C conf] [-f sender] "
-	    "[-od{i,b,q}] [-oe{p,m}] [--] recipient ...\n"
+	fprintf(stderr, "usage: ferry [-Gintv] [-B type] [-C conf] [-F name] "
+	    "[-f sender] [-L tag]\n"
+	    "             [-N dsn] [-O opt=val] [-od{i,b,q}] [-oe{p,m}] "
+	    "[-R ret] [-V envid] [--] recipient ...\n"
 	    "       ferry [-v] [-C conf] -q[interval]\n"
 	    "       ferry [-C conf] -bp | mailq\n"
+	    "       ferry [-v] [-C conf] -bv\n"
 	    "       ferry -V\n");
 }
 
@@ -108,13 +115,56 @@ o_option(struct opts *o, const char *v)
 	/* the rest are ignored, as sendmail ignores what it lacks */
 }
 
+/* The flags sendmail's callers pass that change nothing here. */
+static int
+ignored_opt(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'G':	/* a gateway submission: we fix up all the same */
+	case 'O':	/* sendmail's long options, like -o: ignored */
+	case 'N':	/* DSN NOTIFY, RET and ENVID: not passed on yet */
+	case 'R':
+	case 'V':
+		return 1;
+	case 'X':	/* a traffic log would hold message bodies */
+		fprintf(stderr, "ferry: -X %s ignored: ferry keeps no "
+		    "traffic log\n", arg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+parse_b(struct opts *o, const char *v, struct ferr *e)
+{
+	if (strcmp(v, "p") == 0)
+		o->mode = MODE_MAILQ;
+	else if (strcmp(v, "v") == 0)
+		o->mode = MODE_VERIFY;
+	else if (strcmp(v, "m") != 0)
+		return ferr_set(e, FE_USAGE, 0, "unknown mode -b%s", v);
+	return 0;
+}
+
 static int
 parse_opt(struct opts *o, int ch, struct ferr *e)
 {
+	if (ignored_opt(ch, optarg))
+		return 0;
 	switch (ch) {
+	case 'B':
+		if (strcasecmp(optarg, "8BITMIME") == 0)
+			o->body8 = 1;
+		else if (strcasecmp(optarg, "7BIT") != 0)
+			return ferr_set(e, FE_USAGE, 0, "-B wants 7BIT or "
+			    "8BITMIME, not %s", optarg);
+		break;
 	case 'C':
 		o->conf = optarg;
 		o->conf_given = 1;
+		break;
+	case 'F':
+		o->full_name = optarg;
 		break;
 	case 'f':
 	case 'r':
@@ -122,6 +172,9 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 		break;
 	case 'i':
 		o->msg.dot_ends = 0;
+		break;
+	case 'L':
+		o->log_tag = optarg;
 		break;
 	case 'o':
 		o_option(o, optarg);
@@ -132,16 +185,8 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 	case 'v':
 		o->verbose = 1;
 		break;
-	case 'V':
-		o->mode = MODE_VERSION;
-		break;
 	case 'b':
-		if (strcmp(optarg, "p") == 0)
-			o->mode = MODE_MAILQ;
-		else if (strcmp(optarg, "m") != 0)
-			return ferr_set(e, FE_USAGE, 0, "unknown mode -b%s",
-			    optarg);
-		break;
+		return parse_b(o, optarg, e);
 	case 'q':	/* -q alone; -qINTERVAL is taken before getopt */
 		o->mode = MODE_RUN;
 		break;
@@ -166,6 +211,11 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 	base = base != NULL ? base + 1 : argv[0];
 	if (strcmp(base, "mailq") == 0)
 		o->mode = MODE_MAILQ;
+	/* "ferry -V" alone is the version; sendmail's -V takes an envid */
+	if (argc == 2 && strcmp(argv[1], "-V") == 0) {
+		o->mode = MODE_VERSION;
+		return 0;
+	}
 	/* "-q30m": an attached value getopt cannot take portably */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strncmp(argv[i], "-q", 2) == 0 && argv[i][2] != '\0') {
@@ -175,7 +225,8 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 			argv[i] = (char *)"-q";
 		}
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":C:f:r:io:tvVb:q")) != -1)
+	while ((ch = getopt(argc, argv, ":B:C:F:f:GiL:N:O:o:qR:r:tV:vX:b:")) !=
+	    -1)
 		if (parse_opt(o, ch, e) == -1)
 			return -1;
 	o->rcpts = argv + optind;
@@ -246,7 +297,7 @@ make_env(const struct conf *c, const struct opts *o,
 	env->arrival = (long long)time(NULL);
 	env->size = info->size;
 	env->wire = info->wire;
-	if (info->eightbit)
+	if (info->eightbit || o->body8)
 		env->flags |= SPOOL_F_8BIT;
 	return 0;
 }
@@ -460,6 +511,26 @@ mailq(struct spool *sp, struct ferr *e)
 	return EX_OK;
 }
 
+/* -bv: does the config reach the smart host, with TLS and AUTH? */
+static int
+verify(const struct conf *c, const struct opts *o, struct spool *sp,
+    struct ferr *e)
+{
+	struct queue	q;
+	char		line[512];
+	int		rc;
+
+	if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL, 0,
+	    e) == -1)
+		return -1;
+	rc = queue_verify(&q, line, sizeof(line), e);
+	queue_end(&q);
+	if (rc == -1)
+		return -1;
+	printf("ferry: %s\nferry: the configuration works\n", line);
+	return EX_OK;
+}
+
 static int
 run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
     struct ferr *e)
@@ -505,7 +576,7 @@ cli_main(int argc, char **argv)
 		fprintf(stderr, "ferry: setgid: %s\n", strerror(errno));
 		return EX_OSERR;
 	}
-	log_open("ferry", o.verbose);
+	log_open(o.log_tag != NULL ? o.log_tag : "ferry", o.verbose);
 	conf_init(&c);
 	if (conf_load(&c, o.conf, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
@@ -520,6 +591,8 @@ cli_main(int argc, char **argv)
 		rc = mailq(&sp, &e);
 	else if (o.mode == MODE_RUN)
 		rc = run_queue(&c, &o, &sp, &e);
+	else if (o.mode == MODE_VERIFY)
+		rc = verify(&c, &o, &sp, &e);
 	else
 		rc = submit(&c, &o, &sp, &e);
 	spool_close(&sp);

@@ -499,3 +499,14 @@ queue_run(struct queue *q, int force, struct ferr *e)
 	q->open = 0;
 	return rc;
 }
+
+int
+queue_verify(struct queue *q, char *out, size_t size, struct ferr *e)
+{
+	if (session(q, e) == -1)
+		return -1;
+	smtp_describe(q->s, out, size);
+	smtp_close(q->s);
+	q->open = 0;
+	return 0;
+}

@@ -63,6 +63,11 @@ void	queue_result_free(struct queue_result *res);
  * bounces this run made, over as few sessions as it can.
  */
 int	queue_run(struct queue *q, int force, struct ferr *e);
+/*
+ * Connect, go through TLS and AUTH as a delivery would, describe the
+ * session into out (smtp_describe) and quit. For -bv.
+ */
+int	queue_verify(struct queue *q, char *out, size_t size, struct ferr *e);
 /* Deliver the bounces queue_deliver queued (foreground delivery). */
 int	queue_flush_bounces(struct queue *q, struct ferr *e);
 #endif

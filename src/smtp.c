@@ -431,7 +431,10 @@ authenticate(struct smtp_session *s, struct ferr *e)
 		    "auth allows %s", offered[0] ? offered : "(none known)",
 		    allowed);
 	}
-	return auth_exchange(s, mech, e);
+	if (auth_exchange(s, mech, e) == -1)
+		return -1;
+	s->mech = mech;
+	return 0;
 }
 
 static const char *
@@ -484,6 +487,7 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 	s->fd = -1;
 	s->inlen = s->inoff = s->outlen = 0;
 	s->peer[0] = '\0';
+	s->mech = 0;
 	memset(&s->ext, 0, sizeof(s->ext));
 	if (open_session(s, e) == -1) {
 		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
@@ -662,4 +666,41 @@ const char *
 smtp_peer(const struct smtp_session *s)
 {
 	return s->peer;
+}
+
+void
+smtp_describe(const struct smtp_session *s, char *out, size_t size)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} exts[] = {
+		{ SMTP_EXT_PIPELINING, " PIPELINING" },
+		{ SMTP_EXT_8BITMIME, " 8BITMIME" },
+		{ SMTP_EXT_SMTPUTF8, " SMTPUTF8" },
+		{ SMTP_EXT_DSN, " DSN" },
+	};
+	char	 tls[64] = "no TLS", auth[64] = "no AUTH", offered[128];
+	size_t	 i, len;
+
+	if (s->conn.on == 2)
+		snprintf(tls, sizeof(tls), "TLS 1.2 (cipher suite 0x%04X)",
+		    (unsigned)s->conn.sc.eng.session.cipher_suite);
+	if (s->mech != 0)
+		snprintf(auth, sizeof(auth), "AUTH %s as %s",
+		    auth_name(s->mech), s->conf->user);
+	offered[0] = '\0';
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (s->ext.flags & exts[i].bit) {
+			len = strlen(offered);
+			snprintf(offered + len, sizeof(offered) - len, "%s",
+			    exts[i].name);
+		}
+	if (s->ext.flags & SMTP_EXT_SIZE) {
+		len = strlen(offered);
+		snprintf(offered + len, sizeof(offered) - len, " SIZE %lu",
+		    s->ext.size);
+	}
+	snprintf(out, size, "%s: %s, %s; server offers%s", s->peer, tls,
+	    auth, offered[0] ? offered : " no extensions");
 }

@@ -86,6 +86,7 @@ struct smtp_session {			/* caller owns it; fields private */
 	int			 fd;
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
+	unsigned		 mech;		/* AUTH used; 0 = none */
 	struct smtp_reply	 reply;
 	struct tls_conn		 conn;
 	size_t			 inlen, inoff;
@@ -129,6 +130,11 @@ int	smtp_send(struct smtp_session *s, const char *from,
 int	smtp_reset(struct smtp_session *s, struct ferr *e);
 /* QUIT (best effort) and close the connection. */
 void	smtp_close(struct smtp_session *s);
+/*
+ * One line on an open session for -bv: the peer, TLS, the AUTH
+ * mechanism used and the extensions offered.
+ */
+void	smtp_describe(const struct smtp_session *s, char *out, size_t size);
 /* "host[address]:port" of the connected server. */
 const char *smtp_peer(const struct smtp_session *s);
 #endif

@@ -1,0 +1,51 @@
+# t_45_flags.sh: sendmail's flags, one golden case each: what ferry
+# does with it, or that it is accepted and ignored as documented.
+
+fconf=$(hostconf flags implicit "$SH_PORT_SMTPS")
+msg=$(mkmsg flags "flags@$SH_DOMAIN")
+n=0
+
+# sends FLAGS...: the flags work and the message lands.
+sends() {
+	n=$((n + 1))
+	ferry_run "$fconf" "$@" -f "s@$SH_DOMAIN" "flags@$SH_DOMAIN" < "$msg"
+	check "$*: exit 0" expect_rc 0
+	check "$*: landed" landed flags "$n"
+}
+
+sends -G
+sends -O DeliveryMode=b
+sends -N success,failure
+sends -R hdrs
+sends -V envid-123
+sends -bm
+sends -oi
+sends -oQ/tmp
+sends -X /tmp/traffic.log
+check "-X: warns that it is ignored" grep -q "ignored" "$ERR"
+sends -v -B 8BITMIME
+check "-B 8BITMIME: BODY=8BITMIME sent" grep -q "BODY=8BITMIME" "$ERR"
+m=$(log_mark "$SYSLOG_FILE")
+sends -L mytag
+check "-L: syslog lines carry the tag" eval 'log_since "$SYSLOG_FILE" "$m" |
+    grep -q "mytag\["'
+
+ferry_run "$fconf" -B 9BIT "flags@$SH_DOMAIN" < "$msg"
+check "-B 9BIT: usage error" expect_rc 64
+ferry_run "$fconf" -bx < /dev/null
+check "-bx: usage error" expect_rc 64
+
+# -bv: does the setup work, like msmtp --serverinfo
+ferry_run "$fconf" -bv < /dev/null
+check "-bv: exit 0" expect_rc 0
+check "-bv: reports TLS and AUTH" eval 'grep -q "TLS 1.2" "$OUT" &&
+    grep -q "AUTH CRAM-MD5 as $SH_USER" "$OUT" &&
+    grep -q "the configuration works" "$OUT"'
+bad=$(hostconf flagsbad implicit "$SH_PORT_EXPIRED")
+ferry_run "$bad" -bv < /dev/null
+check "-bv against an expired certificate: exit 77" expect_rc 77
+
+# invoked as mailq
+ln -sf "$FERRY" "$E2E_WORK/mailq"
+FERRY_BIN=$E2E_WORK/mailq ferry_run "$fconf" < /dev/null
+check "as mailq: lists the queue" grep -q "Mail queue is empty" "$OUT"
