@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <tomcrypt.h>
 
+#include "alias.h"
 #include "anchors.h"
 #include "cli.h"
 #include "conf.h"
@@ -32,7 +33,10 @@
 #define BEARSSL_VERSION	"?"
 #endif
 
-enum mode { MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY };
+enum mode {
+	MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY,
+	MODE_NEWALIASES
+};
 enum deliver { DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
 
 struct opts {
@@ -139,6 +143,8 @@ parse_b(struct opts *o, const char *v, struct ferr *e)
 {
 	if (strcmp(v, "p") == 0)
 		o->mode = MODE_MAILQ;
+	else if (strcmp(v, "i") == 0)
+		o->mode = MODE_NEWALIASES;
 	else if (strcmp(v, "v") == 0)
 		o->mode = MODE_VERIFY;
 	else if (strcmp(v, "m") != 0)
@@ -211,8 +217,13 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 	base = base != NULL ? base + 1 : argv[0];
 	if (strcmp(base, "mailq") == 0)
 		o->mode = MODE_MAILQ;
-	/* "ferry -V" alone is the version; sendmail's -V takes an envid */
-	if (argc == 2 && strcmp(argv[1], "-V") == 0) {
+	else if (strcmp(base, "newaliases") == 0)
+		o->mode = MODE_NEWALIASES;
+	/*
+	 * sendmail's -V takes an envid; a -V with nothing after it (as in
+	 * "ferry -V") can only be asking for the version
+	 */
+	if (argc >= 2 && strcmp(argv[argc - 1], "-V") == 0) {
 		o->mode = MODE_VERSION;
 		return 0;
 	}
@@ -268,38 +279,160 @@ trace_stderr(void *arg, char dir, const char *line, size_t len)
 	fprintf(stderr, "%c %.*s\n", dir == '>' ? '>' : '<', (int)len, line);
 }
 
-/* The envelope: sender, and recipients from argv and -t headers. */
+#define LOCAL_NAMES	5
+
+/*
+ * The names that mean "this host" in an address: the host name, its
+ * first label, localhost, helo and the masquerade domain.
+ */
+static size_t
+local_names(const struct conf *c, char buf[][CONF_HOST_SIZE],
+    const char **v)
+{
+	size_t	n = 0;
+	char	*dot;
+
+	if (gethostname(buf[0], CONF_HOST_SIZE) == 0 && buf[0][0] != '\0') {
+		buf[0][CONF_HOST_SIZE - 1] = '\0';
+		v[n++] = buf[0];
+		memcpy(buf[1], buf[0], CONF_HOST_SIZE);
+		if ((dot = strchr(buf[1], '.')) != NULL) {
+			*dot = '\0';
+			v[n++] = buf[1];
+		}
+	}
+	v[n++] = "localhost";
+	if (c->helo[0] != '\0')
+		v[n++] = c->helo;
+	if (c->masquerade[0] != '\0')
+		v[n++] = c->masquerade;
+	return n;
+}
+
+/*
+ * A bare name or one at this host becomes name@masquerade (or
+ * name@hostname without masquerade), so the smart host gets a real
+ * address: root on a node named mynode is root@<masquerade domain>.
+ */
+static void
+masquerade(const struct conf *c, const char *const *local, size_t nlocal,
+    const char *addr, char *out, size_t size)
+{
+	const char *at = strrchr(addr, '@'), *dom;
+	size_t	i;
+
+	dom = c->masquerade[0] != '\0' ? c->masquerade : local[0];
+	if (at == NULL) {
+		snprintf(out, size, "%s@%s", addr, dom);
+		return;
+	}
+	for (i = 0; i < nlocal; i++)
+		if (strcasecmp(at + 1, local[i]) == 0 &&
+		    c->masquerade[0] != '\0') {
+			snprintf(out, size, "%.*s@%s", (int)(at - addr), addr,
+			    dom);
+			return;
+		}
+	snprintf(out, size, "%s", addr);
+}
+
+/* Expand aliases, masquerade, deduplicate: the final recipients. */
+static int
+rewrite_rcpts(const struct conf *c, const struct msg_addrs *in,
+    struct spool_env *env, struct ferr *e)
+{
+	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
+	char		 addr[MSG_ADDR_SIZE];
+	const char	*local[LOCAL_NAMES];
+	struct alias_map map;
+	struct msg_addrs out, done;
+	size_t		 nlocal, i;
+	int		 rc = -1;
+
+	nlocal = local_names(c, names, local);
+	alias_init(&map);
+	msg_addrs_init(&out);
+	msg_addrs_init(&done);
+	if (c->aliases[0] != '\0' && alias_load(&map, c->aliases, e) == -1)
+		goto out;
+	for (i = 0; i < in->n; i++)
+		if (alias_expand(&map, in->v[i], local, nlocal, &out, e) == -1)
+			goto out;
+	for (i = 0; i < out.n; i++) {
+		masquerade(c, local, nlocal, out.v[i], addr, sizeof(addr));
+		if (msg_addr_check(addr, e) == -1 ||
+		    msg_addrs_add(&done, addr, strlen(addr), e) == -1)
+			goto out;
+	}
+	for (i = 0; i < done.n; i++)
+		if (spool_env_add(env, done.v[i], SPOOL_PENDING, e) == -1)
+			goto out;
+	rc = 0;
+out:
+	alias_free(&map);
+	msg_addrs_free(&out);
+	msg_addrs_free(&done);
+	return rc;
+}
+
+/* The envelope sender: -f, or the caller's user@host; masqueraded. */
+static int
+make_sender(const struct conf *c, const struct opts *o, char *out,
+    size_t size, struct ferr *e)
+{
+	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
+	const char	*local[LOCAL_NAMES];
+	char		 from[MSG_ADDR_SIZE];
+	size_t		 nlocal;
+
+	nlocal = local_names(c, names, local);
+	if (o->from != NULL)
+		snprintf(from, sizeof(from), "%s", o->from);
+	else
+		default_sender(c, from, sizeof(from));
+	out[0] = '\0';
+	if (from[0] != '\0')
+		masquerade(c, local, nlocal, from, out, size);
+	if ((o->from == NULL || o->from[0] != '\0') &&
+	    msg_addr_check(out, e) == -1)
+		return ferr_wrap(e, "sender");
+	return 0;
+}
+
+/* The envelope recipients from argv and -t headers. */
 static int
 make_env(const struct conf *c, const struct opts *o,
     const struct msg_info *info, struct spool_env *env, struct ferr *e)
 {
-	int	i;
-	size_t	k;
+	struct msg_addrs all;
+	int		 i, rc = -1;
+	size_t		 k;
 
-	if (o->from != NULL)
-		snprintf(env->from, sizeof(env->from), "%s", o->from);
-	else
-		default_sender(c, env->from, sizeof(env->from));
-	if ((o->from == NULL || o->from[0] != '\0') &&
-	    msg_addr_check(env->from, e) == -1)
-		return ferr_wrap(e, "sender");
+	msg_addrs_init(&all);
 	for (i = 0; i < o->nrcpts; i++)
 		if (msg_addr_check(o->rcpts[i], e) == -1 ||
-		    spool_env_add(env, o->rcpts[i], SPOOL_PENDING, e) == -1)
-			return -1;
+		    msg_addrs_add(&all, o->rcpts[i], strlen(o->rcpts[i]),
+		    e) == -1)
+			goto out;
 	for (k = 0; k < info->rcpts.n; k++)
 		if (msg_addr_check(info->rcpts.v[k], e) == -1 ||
-		    spool_env_add(env, info->rcpts.v[k], SPOOL_PENDING, e) ==
-		    -1)
-			return -1;
-	if (env->nrcpt == 0)
-		return ferr_set(e, FE_USAGE, 0, "no recipients given");
-	env->arrival = (long long)time(NULL);
+		    msg_addrs_add(&all, info->rcpts.v[k],
+		    strlen(info->rcpts.v[k]), e) == -1)
+			goto out;
+	if (all.n == 0) {
+		ferr_set(e, FE_USAGE, 0, "no recipients given");
+		goto out;
+	}
+	if (rewrite_rcpts(c, &all, env, e) == -1)
+		goto out;
 	env->size = info->size;
 	env->wire = info->wire;
 	if (info->eightbit || o->body8)
 		env->flags |= SPOOL_F_8BIT;
-	return 0;
+	rc = 0;
+out:
+	msg_addrs_free(&all);
+	return rc;
 }
 
 /* Read the message into a new spool entry and commit it. */
@@ -308,14 +441,33 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
     struct spool_msg *m, struct spool_env *env, struct ferr *e)
 {
 	struct msg_info	info;
+	struct msg_opts	mo;
+	char		host[CONF_HOST_SIZE];
 	int		rc = -1;
 
 	if (o->nrcpts == 0 && !o->msg.extract)
 		return ferr_set(e, FE_USAGE, 0, "no recipients given");
 	msg_addrs_init(&info.rcpts);
+	env->arrival = (long long)time(NULL);
+	if (make_sender(c, o, env->from, sizeof(env->from), e) == -1)
+		goto out;
+	/* an MTA's submission fix-up: Date, Message-ID, From if missing */
+	mo = o->msg;
+	mo.fixup = 1;
+	mo.from_addr = env->from;
+	mo.full_name = o->full_name;
+	if (c->masquerade[0] != '\0')
+		snprintf(host, sizeof(host), "%s", c->masquerade);
+	else if (c->helo[0] != '\0')
+		snprintf(host, sizeof(host), "%s", c->helo);
+	else if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	mo.host = host;
+	mo.now = env->arrival;
 	if (spool_create(sp, m, e) == -1)
 		goto out;
-	if (msg_read(STDIN_FILENO, m->fd, &o->msg, &info, e) == -1 ||
+	if (msg_read(STDIN_FILENO, m->fd, &mo, &info, e) == -1 ||
 	    make_env(c, o, &info, env, e) == -1 ||
 	    spool_commit(sp, m, env, e) == -1) {
 		spool_abort(sp, m);
@@ -511,6 +663,36 @@ mailq(struct spool *sp, struct ferr *e)
 	return EX_OK;
 }
 
+/*
+ * newaliases (-bi): there is no database to build; check the aliases
+ * file and say what is wrong with it.
+ */
+static int
+newaliases(const struct conf *c, struct ferr *e)
+{
+	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
+	const char	*local[LOCAL_NAMES];
+	char		 report[4096];
+	struct alias_map map;
+	size_t		 nlocal, bad;
+
+	if (c->aliases[0] == '\0') {
+		printf("ferry: no aliases file in %s; nothing to check\n",
+		    c->path);
+		return EX_OK;
+	}
+	if (alias_load(&map, c->aliases, e) == -1)
+		return -1;
+	nlocal = local_names(c, names, local);
+	bad = alias_check(&map, local, nlocal, report, sizeof(report));
+	printf("ferry: %s: %zu aliases%s\n", c->aliases, map.n,
+	    bad ? ", with problems:" : ", no problems");
+	if (bad)
+		fputs(report, stdout);
+	alias_free(&map);
+	return bad ? EX_DATAERR : EX_OK;
+}
+
 /* -bv: does the config reach the smart host, with TLS and AUTH? */
 static int
 verify(const struct conf *c, const struct opts *o, struct spool *sp,
@@ -581,6 +763,15 @@ cli_main(int argc, char **argv)
 	if (conf_load(&c, o.conf, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
 		return ferr_exit(&e);
+	}
+	if (o.mode == MODE_NEWALIASES) {
+		rc = newaliases(&c, &e);
+		conf_wipe(&c);
+		if (rc == -1) {
+			fprintf(stderr, "ferry: %s\n", e.text);
+			return ferr_exit(&e);
+		}
+		return rc;
 	}
 	if (spool_open(&sp, c.spool, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);

@@ -506,6 +506,23 @@ key_spool(struct conf *c, const char *v)
 }
 
 static const char *
+key_aliases(struct conf *c, const char *v)
+{
+	return key_path(c->aliases, sizeof(c->aliases), v);
+}
+
+static const char *
+key_masquerade(struct conf *c, const char *v)
+{
+	if (strlen(v) >= sizeof(c->masquerade))
+		return "longer than " HOST_LEN_TXT " bytes";
+	if (host_is_numeric(v) || !host_is_name(v))
+		return "not a domain name";
+	copy_str(c->masquerade, sizeof(c->masquerade), v, strlen(v));
+	return NULL;
+}
+
+static const char *
 key_max_queue_age(struct conf *c, const char *v)
 {
 	return duration_parse(v, 365 * 86400, &c->max_queue_age);
@@ -558,6 +575,8 @@ static const struct key keys[] = {
 	{ "helo",		key_helo,		0 },
 	{ "timeout",		key_timeout,		0 },
 	{ "spool",		key_spool,		0 },
+	{ "aliases",		key_aliases,		0 },
+	{ "masquerade",		key_masquerade,		0 },
 	{ "max_queue_age",	key_max_queue_age,	0 },
 	{ "retry",		key_retry,		0 },
 };
@@ -1118,7 +1137,9 @@ conf_load(struct conf *c, const char *path, struct ferr *e)
 	    path_resolve(c->password_file, sizeof(c->password_file), c->path,
 	    "password_file", e) == -1 ||
 	    path_resolve(c->authinfo, sizeof(c->authinfo), c->path,
-	    "authinfo", e) == -1)
+	    "authinfo", e) == -1 ||
+	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
+	    "aliases", e) == -1)
 		goto out;
 	if (c->password_file[0] != '\0' && conf_load_password_file(c, e) == -1)
 		goto out;

@@ -52,6 +52,8 @@ struct conf {
 	char		helo[CONF_HOST_SIZE];	/* "" = the host's name */
 	unsigned	timeout;	/* seconds per step; default 60 */
 	char		spool[CONF_PATH_SIZE];	/* default SPOOLDIR */
+	char		aliases[CONF_PATH_SIZE];	/* "" = none */
+	char		masquerade[CONF_HOST_SIZE];	/* "" = none */
 	unsigned	max_queue_age;	/* seconds; default 5 days */
 	unsigned	retry[CONF_RETRY_MAX];	/* seconds after try n */
 	size_t		nretry;		/* the last step repeats */

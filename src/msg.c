@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -317,18 +318,112 @@ put(FILE *out, const char *p, size_t len, struct msg_info *info,
 	return 0;
 }
 
+static int
+is_wsp(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/*
+ * Where to fold the line p[0..n) next after pos: before the last white
+ * space that keeps p[pos..cut) within MSG_LINE_MAX, with text before
+ * it on that line and text after it (RFC 5322 3.2.2: no line of white
+ * space only); 0 when there is none. last is p's last non-space byte.
+ */
+static size_t
+fold_next(const char *p, size_t pos, size_t last)
+{
+	size_t	i, cut = 0;
+
+	for (i = pos + 1; i < last && i - pos <= MSG_LINE_MAX; i++)
+		if (is_wsp(p[i]) && !is_wsp(p[i - 1]))
+			cut = i;
+	return cut;
+}
+
+/*
+ * One physical line of a header field, with its line end if it has
+ * one. Over MSG_LINE_MAX it is folded (RFC 5322 2.1.1, 2.2.3) before
+ * existing white space, but only when every piece then fits: a long
+ * unbreakable token is better left whole than cut into a line that is
+ * still too long.
+ */
+static int
+put_line(FILE *out, const char *p, size_t len, struct msg_info *info,
+    struct ferr *e)
+{
+	const char *eol;
+	size_t	n = len, pos, cut, last;
+
+	if (n > 0 && p[n - 1] == '\n' && --n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n <= MSG_LINE_MAX)
+		return put(out, p, len, info, e);
+	eol = len - n == 2 ? "\r\n" : "\n";
+	for (last = n - 1; last > 0 && is_wsp(p[last]); last--)
+		;
+	for (pos = 0; n - pos > MSG_LINE_MAX; pos = cut)
+		if ((cut = fold_next(p, pos, last)) == 0)
+			return put(out, p, len, info, e);
+	for (pos = 0; n - pos > MSG_LINE_MAX; pos = cut) {
+		cut = fold_next(p, pos, last);
+		if (put(out, p + pos, cut - pos, info, e) == -1 ||
+		    put(out, eol, strlen(eol), info, e) == -1)
+			return -1;
+	}
+	return put(out, p + pos, len - pos, info, e);
+}
+
+/* A header field as read or built, line by line. */
+static int
+put_field(FILE *out, const char *f, size_t len, struct msg_info *info,
+    struct ferr *e)
+{
+	const char *nl;
+	size_t	n;
+
+	while (len > 0) {
+		nl = memchr(f, '\n', len);
+		n = nl != NULL ? (size_t)(nl + 1 - f) : len;
+		if (put_line(out, f, n, info, e) == -1)
+			return -1;
+		f += n;
+		len -= n;
+	}
+	return 0;
+}
+
+struct reader {
+	FILE	*in;
+	FILE	*out;
+	char	*line;
+	size_t	 linesize;
+	char	*hdr;
+	size_t	 hlen;
+	size_t	 hsize;
+	size_t	 nlines;	/* physical lines in hdr */
+	int	 seen;		/* MSG_ADDED_* fields in hdr */
+};
+
 /*
  * One header field (first line plus continuations, as read): keep it,
  * or with -t take its addresses and drop it if it is Bcc.
  */
 static int
-field(const char *f, size_t len, FILE *out, const struct msg_opts *o,
+field(struct reader *r, const char *f, size_t len, const struct msg_opts *o,
     struct msg_info *info, struct ferr *e)
 {
 	size_t	n;
 
-	if (o->extract && field_name(f, len, &n) &&
-	    (is_name(f, n, "To") || is_name(f, n, "Cc") ||
+	if (!field_name(f, len, &n))
+		return put_field(r->out, f, len, info, e);
+	if (is_name(f, n, "Date"))
+		r->seen |= MSG_ADDED_DATE;
+	else if (is_name(f, n, "Message-ID"))
+		r->seen |= MSG_ADDED_MSGID;
+	else if (is_name(f, n, "From"))
+		r->seen |= MSG_ADDED_FROM;
+	if (o->extract && (is_name(f, n, "To") || is_name(f, n, "Cc") ||
 	    is_name(f, n, "Bcc"))) {
 		if (msg_parse_addrs(f + n + 1, len - n - 1, &info->rcpts,
 		    e) == -1)
@@ -336,27 +431,316 @@ field(const char *f, size_t len, FILE *out, const struct msg_opts *o,
 		if (is_name(f, n, "Bcc"))	/* the point of Bcc */
 			return 0;
 	}
-	return put(out, f, len, info, e);
+	return put_field(r->out, f, len, info, e);
 }
 
 static int
-fields(const char *h, size_t len, FILE *out, const struct msg_opts *o,
-    struct msg_info *info, struct ferr *e)
+fields(struct reader *r, const struct msg_opts *o, struct msg_info *info,
+    struct ferr *e)
 {
-	size_t	start = 0, i;
+	const char *h = r->hdr;
+	size_t	start = 0, i, len = r->hlen;
 
 	for (i = 0; i < len; i++) {
 		/* a field ends at a newline not followed by white space */
-		if (h[i] != '\n' || (i + 1 < len &&
-		    (h[i + 1] == ' ' || h[i + 1] == '\t')))
+		if (h[i] != '\n' || (i + 1 < len && is_wsp(h[i + 1])))
 			continue;
-		if (field(h + start, i + 1 - start, out, o, info, e) == -1)
+		if (field(r, h + start, i + 1 - start, o, info, e) == -1)
 			return -1;
 		start = i + 1;
 	}
 	if (start < len)
-		return field(h + start, len - start, out, o, info, e);
+		return field(r, h + start, len - start, o, info, e);
 	return 0;
+}
+
+/* Text built in a caller's buffer; over marks what did not fit. */
+struct text {
+	char	*p;
+	size_t	 len;
+	size_t	 size;
+	int	 over;
+};
+
+static void
+text_add(struct text *t, const char *s, size_t len)
+{
+	if (len > t->size - t->len) {
+		t->over = 1;
+		return;
+	}
+	memcpy(t->p + t->len, s, len);
+	t->len += len;
+}
+
+static void
+text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/* RFC 5322 3.3: "Sat, 28 Nov 2026 13:45:01 +0000", local time. */
+static int
+make_date(time_t now, const char *eol, struct text *t, struct ferr *e)
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+	char	buf[80];
+	long	off;
+	int	n;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return ferr_set(e, FE_OS, errno, "local time");
+	off = tm.tm_gmtoff / 60;
+	n = snprintf(buf, sizeof(buf), "Date: %.3s, %02d %.3s %d "
+	    "%02d:%02d:%02d %c%02ld%02ld%s", days + 3 * (tm.tm_wday % 7),
+	    tm.tm_mday, months + 3 * (tm.tm_mon % 12), tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+	    labs(off) / 60 % 100, labs(off) % 60, eol);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return ferr_set(e, FE_SOFTWARE, 0, "Date header too long");
+	text_str(t, buf);
+	return 0;
+}
+
+/* A host name fit for a Message-ID's right side (RFC 5322 3.6.4). */
+static const char *
+msgid_host(const char *host)
+{
+	size_t	i, len;
+
+	if (host == NULL || (len = strlen(host)) == 0 || len > 253 ||
+	    host[0] == '.' || host[len - 1] == '.')
+		return "localhost";
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)host[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    (ch == '.' && host[i + 1] != '.')))
+			return "localhost";
+	}
+	return host;
+}
+
+/* "<YYYYMMDDhhmmss.HEX@host>": UTC time and 128 random bits. */
+static int
+make_msgid(time_t now, const char *host, const char *eol, struct text *t,
+    struct ferr *e)
+{
+	unsigned char	rnd[16];
+	char		buf[64 + 256], hex[2 * sizeof(rnd) + 1];
+	struct tm	tm;
+	size_t		i;
+	int		n;
+
+	if (gmtime_r(&now, &tm) == NULL)
+		return ferr_set(e, FE_OS, errno, "time");
+	if (getentropy(rnd, sizeof(rnd)) == -1)
+		return ferr_set(e, FE_OS, errno, "getentropy");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + 2 * i, 3, "%02X", rnd[i]);
+	n = snprintf(buf, sizeof(buf), "Message-ID: <%04d%02d%02d%02d%02d"
+	    "%02d.%s@%s>%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, hex, msgid_host(host), eol);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return ferr_set(e, FE_SOFTWARE, 0, "Message-ID too long");
+	text_str(t, buf);
+	return 0;
+}
+
+/* A name's byte, made printable: header fields hold no controls. */
+static unsigned char
+name_byte(char c)
+{
+	unsigned char ch = (unsigned char)c;
+
+	return ch < ' ' || ch == 127 ? ' ' : ch;
+}
+
+/* RFC 2047 4.2 in a phrase (5(3)): what "Q" may leave as it is. */
+static size_t
+q_byte(unsigned char ch, char out[3])
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '!' || ch == '*' ||
+	    ch == '+' || ch == '-' || ch == '/') {
+		out[0] = (char)ch;
+		return 1;
+	}
+	if (ch == ' ') {
+		out[0] = '_';
+		return 1;
+	}
+	out[0] = '=';
+	out[1] = hex[ch >> 4];
+	out[2] = hex[ch & 15];
+	return 3;
+}
+
+#define Q_WORD_MAX	75	/* RFC 2047 2: an encoded-word */
+#define Q_LINE_MAX	76	/* RFC 2047 2: a line with encoded-words */
+
+/*
+ * The name as "=?utf-8?q?...?=" words, each holding whole UTF-8
+ * characters (RFC 2047 5), then " <addr>", folded so that no line is
+ * over Q_LINE_MAX; t already holds "From: ".
+ */
+static void
+name_encoded(const char *name, size_t len, const char *addr,
+    const char *eol, struct text *t)
+{
+	static const char pre[] = "=?utf-8?q?", post[] = "?=";
+	char	word[Q_WORD_MAX], enc[4 * 3];
+	size_t	i = 0, k, clen, elen, wlen, wmax, col = 6, n = 0;
+
+	while (i < len || n == 0) {
+		/* the first word shares its line with "From: " */
+		wmax = n == 0 ? Q_LINE_MAX - col : sizeof(word);
+		memcpy(word, pre, sizeof(pre) - 1);
+		wlen = sizeof(pre) - 1;
+		while (i < len) {
+			unsigned char lead = (unsigned char)name[i];
+
+			clen = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 :
+			    lead >= 0xc0 ? 2 : 1;
+			if (clen > len - i)
+				clen = len - i;
+			for (k = elen = 0; k < clen; k++)
+				elen += q_byte(name_byte(name[i + k]),
+				    enc + elen);
+			if (wlen + elen + sizeof(post) - 1 > wmax)
+				break;
+			memcpy(word + wlen, enc, elen);
+			wlen += elen;
+			i += clen;
+		}
+		memcpy(word + wlen, post, sizeof(post) - 1);
+		wlen += sizeof(post) - 1;
+		if (n++ > 0) {
+			if (col + 1 + wlen > Q_LINE_MAX) {
+				text_str(t, eol);
+				col = 0;
+			}
+			text_str(t, " ");
+			col++;
+		}
+		text_add(t, word, wlen);
+		col += wlen;
+	}
+	if (col + 3 + strlen(addr) > Q_LINE_MAX)
+		text_str(t, eol);
+	text_str(t, " <");
+	text_str(t, addr);
+	text_str(t, ">");
+}
+
+/*
+ * RFC 5322 3.4: "From: addr", or with a name "From: "Name" <addr>",
+ * quoted, or RFC 2047 encoded when it is not ASCII.
+ */
+static int
+make_from(const struct msg_opts *o, const char *eol, struct text *t,
+    struct ferr *e)
+{
+	const char *name = o->full_name != NULL ? o->full_name : "";
+	size_t	i, len = strlen(name);
+	int	ascii = 1;
+
+	/* it becomes header text: no CR, LF or spaces may get in */
+	if (msg_addr_check(o->from_addr, e) == -1)
+		return ferr_wrap(e, "From header");
+	if (len > MSG_NAME_MAX)
+		return ferr_set(e, FE_DATA, 0, "full name over %d bytes",
+		    MSG_NAME_MAX);
+	text_str(t, "From: ");
+	if (len == 0) {
+		text_str(t, o->from_addr);
+		text_str(t, eol);
+		return 0;
+	}
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] >= 0x80)
+			ascii = 0;
+	if (!ascii) {
+		name_encoded(name, len, o->from_addr, eol, t);
+		text_str(t, eol);
+		return 0;
+	}
+	text_str(t, "\"");
+	for (i = 0; i < len; i++) {
+		char ch = (char)name_byte(name[i]);
+
+		if (ch == '"' || ch == '\\')	/* RFC 5322 3.2.4 */
+			text_str(t, "\\");
+		text_add(t, &ch, 1);
+	}
+	text_str(t, "\" <");
+	text_str(t, o->from_addr);
+	text_str(t, ">");
+	text_str(t, eol);
+	return 0;
+}
+
+/* The line end the header block uses, for the lines added to it. */
+static const char *
+hdr_eol(const struct reader *r)
+{
+	const char *nl = memchr(r->hdr, '\n', r->hlen);
+
+	return nl != NULL && nl > r->hdr && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+#define FIXUP_SIZE	2048	/* the fields added, at most */
+
+/*
+ * RFC 6409 8.1-8.3: a submission server may add From, Date and
+ * Message-ID; mail without them is refused by some receivers.
+ */
+static int
+fixup(struct reader *r, const struct msg_opts *o, struct msg_info *info,
+    struct ferr *e)
+{
+	char		 buf[FIXUP_SIZE];
+	struct text	 t = { buf, 0, sizeof(buf), 0 };
+	const char	*eol = r->hlen > 0 ? hdr_eol(r) : "\n";
+	time_t		 now = o->now != 0 ? o->now : time(NULL);
+	int		 want;
+
+	want = MSG_ADDED_DATE | MSG_ADDED_MSGID;
+	if (o->from_addr != NULL && o->from_addr[0] != '\0')
+		want |= MSG_ADDED_FROM;
+	want &= ~r->seen;
+	if (want == 0)
+		return 0;
+	/* input that ended inside the header block, in a field's line */
+	if (r->hlen > 0 && r->hdr[r->hlen - 1] != '\n')
+		text_str(&t, eol);
+	if (((want & MSG_ADDED_DATE) && make_date(now, eol, &t, e) == -1) ||
+	    ((want & MSG_ADDED_MSGID) &&
+	    make_msgid(now, o->host, eol, &t, e) == -1) ||
+	    ((want & MSG_ADDED_FROM) && make_from(o, eol, &t, e) == -1))
+		return -1;
+	if (t.over)
+		return ferr_set(e, FE_SOFTWARE, 0, "added header fields "
+		    "over %d bytes", FIXUP_SIZE);
+	if (put_field(r->out, t.p, t.len, info, e) == -1)
+		return -1;
+	info->added = want;
+	return 0;
+}
+
+/* The header block is complete: write it, and what fix-up adds. */
+static int
+hdr_end(struct reader *r, const struct msg_opts *o, struct msg_info *info,
+    struct ferr *e)
+{
+	if (fields(r, o, info, e) == -1)
+		return -1;
+	return o->fixup ? fixup(r, o, info, e) : 0;
 }
 
 /* What a line does in the header block. */
@@ -370,7 +754,7 @@ classify(const char *line, size_t len, size_t hlen)
 	if (len == 0 || (len == 1 && line[0] == '\n') ||
 	    (len == 2 && line[0] == '\r' && line[1] == '\n'))
 		return HL_END;
-	if (line[0] == ' ' || line[0] == '\t')
+	if (is_wsp(line[0]))
 		return hlen > 0 ? HL_CONT : HL_BODY;
 	/* a message may start with its body, as `echo hi | sendmail` does */
 	return field_name(line, len, &n) ? HL_FIELD : HL_BODY;
@@ -384,21 +768,18 @@ lone_dot(const char *line, size_t len)
 	    line[2] == '\n') || (len == 1 && line[0] == '.');
 }
 
-struct reader {
-	FILE	*in;
-	FILE	*out;
-	char	*line;
-	size_t	 linesize;
-	char	*hdr;
-	size_t	 hlen;
-	size_t	 hsize;
-};
-
+/* Keep a field's line, or continuation, for the end of the block. */
 static int
 hdr_add(struct reader *r, const char *line, size_t len, struct ferr *e)
 {
 	char	*p;
+	size_t	 i;
 
+	/* RFC 5322 2.2: CR only in CRLF; a lone one is read differently */
+	for (i = 0; i < len; i++)
+		if (line[i] == '\r' && (i + 1 == len || line[i + 1] != '\n'))
+			return ferr_set(e, FE_DATA, 0, "header line %zu has "
+			    "a bare CR", r->nlines + 1);
 	if (len > MSG_HEADER_MAX - r->hlen)
 		return ferr_set(e, FE_DATA, 0, "header block over %d bytes",
 		    MSG_HEADER_MAX);
@@ -415,6 +796,7 @@ hdr_add(struct reader *r, const char *line, size_t len, struct ferr *e)
 	}
 	memcpy(r->hdr + r->hlen, line, len);
 	r->hlen += len;
+	r->nlines++;
 	return 0;
 }
 
@@ -449,15 +831,24 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 				continue;
 			case HL_END:
 				in_hdr = 0;
-				if (fields(r->hdr, r->hlen, r->out, o, info,
-				    e) == -1)
+				if (hdr_end(r, o, info, e) == -1)
 					return -1;
 				break;
 			case HL_BODY:
+				/*
+				 * Only the first line may start the body:
+				 * later, a line that is no field is a
+				 * broken header, not text to send as body.
+				 */
+				if (r->nlines > 0)
+					return ferr_set(e, FE_DATA, 0, "header "
+					    "line %zu %s", r->nlines + 1,
+					    memchr(r->line, ':', len) == NULL ?
+					    "has no colon" :
+					    "has a bad field name");
 				in_hdr = 0;
-				if (fields(r->hdr, r->hlen, r->out, o, info,
-				    e) == -1 || put(r->out, "\n", 1, info,
-				    e) == -1)
+				if (hdr_end(r, o, info, e) == -1 ||
+				    put(r->out, "\n", 1, info, e) == -1)
 					return -1;
 				break;
 			}
@@ -467,7 +858,7 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 	}
 	if (ferror(r->in))
 		return ferr_set(e, FE_TEMP, errno, "read message");
-	if (in_hdr && fields(r->hdr, r->hlen, r->out, o, info, e) == -1)
+	if (in_hdr && hdr_end(r, o, info, e) == -1)
 		return -1;
 	if (fflush(r->out) == EOF)
 		return ferr_set(e, FE_TEMP, errno, "write message");
@@ -478,11 +869,13 @@ int
 msg_read(int in, int out, const struct msg_opts *o, struct msg_info *info,
     struct ferr *e)
 {
-	struct reader	r = { NULL, NULL, NULL, 0, NULL, 0, 0 };
+	struct reader	r;
 	int		fd, rc = -1;
 
+	memset(&r, 0, sizeof(r));
 	info->size = info->wire = 0;
 	info->eightbit = 0;
+	info->added = 0;
 	if ((fd = dup(in)) == -1 || (r.in = fdopen(fd, "r")) == NULL) {
 		if (fd != -1)
 			close(fd);

@@ -7,10 +7,13 @@
 #define FERRY_MSG_H
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 #include "ferr.h"
 
 #define MSG_ADDR_SIZE	256	/* RFC 5321 4.5.3.1.3: a path, 256 */
 #define MSG_HEADER_MAX	(1024 * 1024)	/* the whole header block */
+#define MSG_LINE_MAX	998	/* RFC 5322 2.1.1: a line, no CRLF */
+#define MSG_NAME_MAX	256	/* a full name (-F) for From, bytes */
 
 struct msg_addrs {		/* a list of addresses; malloc'd */
 	char	**v;
@@ -38,22 +41,42 @@ int	msg_parse_addrs(const char *value, size_t len, struct msg_addrs *out,
 int	msg_addr_check(const char *addr, struct ferr *e);
 
 struct msg_opts {
-	int	dot_ends;	/* a lone "." line ends input (no -i) */
-	int	extract;	/* -t: take recipients from To/Cc/Bcc */
+	int	 dot_ends;	/* a lone "." line ends input (no -i) */
+	int	 extract;	/* -t: take recipients from To/Cc/Bcc */
+	int	 fixup;		/* add Date, Message-ID, From if missing */
+	/* the envelope sender, for From; NULL or "" adds no From */
+	const char *from_addr;
+	const char *full_name;	/* -F: From's display name, or NULL */
+	/* Message-ID's right side; NULL or not a domain: "localhost" */
+	const char *host;
+	time_t	 now;		/* for Date, Message-ID; 0: time(NULL) */
 };
+
+/* msg_info.added: what fix-up wrote (RFC 6409 8.1-8.3) */
+#define MSG_ADDED_DATE	0x1
+#define MSG_ADDED_MSGID	0x2
+#define MSG_ADDED_FROM	0x4
 
 struct msg_info {
 	off_t			size;	/* bytes written to out */
 	off_t			wire;	/* at most this many with CRLF */
 	int			eightbit;
+	int			added;	/* MSG_ADDED_* */
 	struct msg_addrs	rcpts;	/* from the headers, with -t */
 };
 
 /*
  * Copy the message on fd in to fd out. With -t, the addresses of To,
- * Cc and Bcc go to info->rcpts and Bcc is left out. A NUL byte or a
- * header block over MSG_HEADER_MAX is FE_DATA; write errors FE_TEMP.
- * info->rcpts must be initialised by the caller.
+ * Cc and Bcc go to info->rcpts and Bcc is left out. With o->fixup, a
+ * missing Date, Message-ID or From (o->from_addr, named o->full_name)
+ * is added after the other fields. A header line over MSG_LINE_MAX is
+ * folded at white space when every piece then fits, else left as is.
+ * The first line starts the body if it is not a field; FE_DATA for a
+ * later header line that is neither field nor continuation, a bare CR
+ * in a header line, a NUL byte, a header block over MSG_HEADER_MAX,
+ * a bad o->from_addr or a full name over MSG_NAME_MAX; write errors
+ * FE_TEMP. info->rcpts must be initialised by the caller; on failure
+ * out holds part of the message.
  */
 int	msg_read(int in, int out, const struct msg_opts *o,
 	    struct msg_info *info, struct ferr *e);

@@ -49,3 +49,18 @@ check "-bv against an expired certificate: exit 77" expect_rc 77
 ln -sf "$FERRY" "$E2E_WORK/mailq"
 FERRY_BIN=$E2E_WORK/mailq ferry_run "$fconf" < /dev/null
 check "as mailq: lists the queue" grep -q "Mail queue is empty" "$OUT"
+
+# -F and the submission fix-up: Date, Message-ID and From when missing
+printf 'Subject: bare\n\nno Date, Message-ID or From\n' > "$E2E_WORK/bare.eml"
+ferry_run "$fconf" -F 'Ops "Team" Jörg' -f "ops@$SH_DOMAIN" \
+    "fixup@$SH_DOMAIN" < "$E2E_WORK/bare.eml"
+check "fix-up: landed" landed fixup 1
+check "fix-up: one Date added" eval '[ "$(grep -c "^Date: " "$LANDED")" -eq 1 ]'
+check "fix-up: ferry's Message-ID" grep -q '^Message-ID: <[0-9]\{14\}\.' \
+    "$LANDED"
+check "fix-up: From with the -F name, encoded" grep -q \
+    "^From: =?utf-8?q?.*?= <ops@$SH_DOMAIN>" "$LANDED"
+printf 'Subject: x\nnot a header\n\nbody\n' > "$E2E_WORK/badhdr.eml"
+ferry_run "$fconf" "fixup@$SH_DOMAIN" < "$E2E_WORK/badhdr.eml"
+check "header line without a colon: exit 65" expect_rc 65
+check "header line without a colon: says so" grep -q "no colon" "$ERR"

@@ -20,6 +20,7 @@ main(void)
 		const char *name;
 		void (*fn)(struct t *);
 	} suites[] = {
+		{ "alias", alias_test },
 		{ "auth", auth_test },
 		{ "conf", conf_test },
 		{ "msg", msg_test },

@@ -1,4 +1,7 @@
+#include <errno.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -87,44 +90,68 @@ check_cases(struct t *t)
 	T_OK(t, msg_addr_check(long_addr, &e) == 0, "limit");
 }
 
+#define OUT_SIZE	8192
+
+/* Run msg_read over input; what it wrote goes to out, NUL-ended. */
+static int
+run(const char *in, size_t inlen, const struct msg_opts *o,
+    struct msg_info *info, struct ferr *e, char *out, size_t *outlen)
+{
+	int	ip[2], rc = -1;
+	ssize_t	n;
+	FILE	*tf = tmpfile();
+
+	*outlen = 0;
+	out[0] = '\0';
+	if (tf == NULL)
+		return ferr_set(e, FE_SOFTWARE, errno, "test setup");
+	if (pipe(ip) == -1) {
+		fclose(tf);
+		return ferr_set(e, FE_SOFTWARE, errno, "test setup");
+	}
+	/* the pipe holds 64 KiB, more than any case here */
+	if (write(ip[1], in, inlen) != (ssize_t)inlen)
+		ferr_set(e, FE_SOFTWARE, errno, "pipe write");
+	else
+		rc = 0;
+	close(ip[1]);
+	if (rc == 0)
+		rc = msg_read(ip[0], fileno(tf), o, info, e);
+	close(ip[0]);
+	lseek(fileno(tf), 0, SEEK_SET);
+	n = read(fileno(tf), out, OUT_SIZE - 1);
+	if (n > 0) {
+		*outlen = (size_t)n;
+		out[n] = '\0';
+	}
+	fclose(tf);
+	return rc;
+}
+
 /* Run msg_read over input; compare what it wrote and the -t list. */
 static void
 read_case(struct t *t, const char *in, size_t inlen, int dot_ends,
     int extract, const char *want, const char *rcpts)
 {
-	struct msg_opts	o = { dot_ends, extract };
+	struct msg_opts	o = { .dot_ends = dot_ends, .extract = extract };
 	struct msg_info	info;
 	struct ferr	e;
-	char		out[4096], got[512] = "";
-	int		ip[2], fd;
-	ssize_t		n;
-	FILE		*tf = tmpfile();
+	char		out[OUT_SIZE], got[512] = "";
+	size_t		n;
 	int		rc;
 
-	if (tf == NULL || pipe(ip) == -1) {
-		T_OK(t, 0, "setup");
-		return;
-	}
-	fd = fileno(tf);
-	if (write(ip[1], in, inlen) != (ssize_t)inlen)
-		T_OK(t, 0, "pipe write");
-	close(ip[1]);
 	msg_addrs_init(&info.rcpts);
-	rc = msg_read(ip[0], fd, &o, &info, &e);
-	close(ip[0]);
+	rc = run(in, inlen, &o, &info, &e, out, &n);
 	if (want == NULL) {
 		T_OK(t, rc == -1 && e.kind == FE_DATA, in);
 		goto out;
 	}
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, out, sizeof(out));
-	T_OK(t, rc == 0 && n >= 0 && (size_t)n == strlen(want) &&
-	    memcmp(out, want, (size_t)n) == 0 && info.size == n, in);
+	T_OK(t, rc == 0 && n == strlen(want) && memcmp(out, want, n) == 0 &&
+	    info.size == (off_t)n && info.added == 0, in);
 	join(&info.rcpts, got, sizeof(got));
 	T_STREQ(t, got, rcpts, rcpts);
 out:
 	msg_addrs_free(&info.rcpts);
-	fclose(tf);
 }
 
 #define READ(t, lit, ...) read_case((t), (lit), sizeof(lit) - 1, __VA_ARGS__)
@@ -148,6 +175,408 @@ read_cases(struct t *t)
 	READ(t, "To: a@x <\n\nbody\n", 1, 1, NULL, "");
 	READ(t, "Subject: 8bit\n\n\xc3\xa9t\xc3\xa9\n", 1, 0,
 	    "Subject: 8bit\n\n\xc3\xa9t\xc3\xa9\n", "");
+	/* a bare CR in the header block, not in the body */
+	READ(t, "Subject: x\rBcc: y@x\n\nbody\n", 1, 0, NULL, "");
+	READ(t, "Subject: x\r\r\n\nbody\n", 1, 0, NULL, "");
+	READ(t, "Subject: x\n\tmore\r\n\nbody\n", 1, 0,
+	    "Subject: x\n\tmore\r\n\nbody\n", "");
+	READ(t, "Subject: x\n\tmo\rre\n\nbody\n", 1, 0, NULL, "");
+	READ(t, "Subject: x\r", 1, 0, NULL, "");
+	READ(t, "Subject: x\r\n\r\nbo\rdy\r\n", 1, 0,
+	    "Subject: x\r\n\r\nbo\rdy\r\n", "");
+	READ(t, "a\rb\n", 1, 0, "\na\rb\n", "");
+	/* only the first line may start the body */
+	READ(t, "Subject: x\nnot a header\n\nbody\n", 1, 0, NULL, "");
+	READ(t, "Subject: x\nBad Name: y\n\nbody\n", 1, 0, NULL, "");
+	READ(t, "Subject: x\n\tcont\nTo: a@x\nno colon\n", 1, 1, NULL, "");
+	READ(t, "hi\nSubject: x\n\nmore\n", 1, 0,
+	    "\nhi\nSubject: x\n\nmore\n", "");
+	READ(t, " indented\nSubject: x\n", 1, 0,
+	    "\n indented\nSubject: x\n", "");
+	READ(t, "From nobody Sat Nov 28 13:45:01 2026\nSubject: x\n", 1, 0,
+	    "\nFrom nobody Sat Nov 28 13:45:01 2026\nSubject: x\n", "");
+}
+
+/* The error text for a refused message. */
+static void
+refuse_case(struct t *t, const char *in, const char *text)
+{
+	struct msg_opts	o = { .dot_ends = 1 };
+	struct msg_info	info;
+	struct ferr	e;
+	char		out[OUT_SIZE];
+	size_t		n;
+
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run(in, strlen(in), &o, &info, &e, out, &n) == -1 &&
+	    e.kind == FE_DATA && strcmp(e.text, text) == 0, text);
+	msg_addrs_free(&info.rcpts);
+}
+
+static void
+refuse_cases(struct t *t)
+{
+	refuse_case(t, "Subject: x\nnot a header\n\nbody",
+	    "header line 2 has no colon");
+	refuse_case(t, "To: a@x\n\tb@x\nSubject: s\nX Y: z\n\n",
+	    "header line 4 has a bad field name");
+	refuse_case(t, "Subject: x\r\nTo: a@x\rb\r\n\r\n",
+	    "header line 2 has a bare CR");
+}
+
+/* Header lines made: a string of n copies of unit after prefix. */
+static char *
+repeat(char *buf, size_t size, const char *prefix, const char *unit,
+    size_t n, const char *suffix)
+{
+	size_t	len = 0, i;
+
+	buf[0] = '\0';
+	len += (size_t)snprintf(buf, size, "%s", prefix);
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s", unit);
+	if (len < size)
+		snprintf(buf + len, size - len, "%s", suffix);
+	return buf;
+}
+
+/* The longest line in p, without its line end. */
+static size_t
+longest(const char *p)
+{
+	size_t	max = 0, n;
+	const char *nl;
+
+	for (; *p != '\0'; p += n + 1) {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (max < n - (n > 0 && p[n - 1] == '\r'))
+			max = n - (n > 0 && p[n - 1] == '\r');
+		if (nl == NULL)
+			break;
+	}
+	return max;
+}
+
+/* p with each fold (line end before white space) taken out. */
+static void
+unfold(const char *p, char *out, size_t size)
+{
+	size_t	len = 0;
+
+	for (; *p != '\0' && len + 1 < size; p++) {
+		if (p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' ||
+		    p[2] == '\t')) {
+			p++;
+			continue;
+		}
+		if (p[0] == '\n' && (p[1] == ' ' || p[1] == '\t'))
+			continue;
+		out[len++] = *p;
+	}
+	out[len] = '\0';
+}
+
+/*
+ * A header line of `words` copies of unit: folded when written (lines
+ * is how many it becomes), and the same again once unfolded.
+ */
+static void
+fold_case(struct t *t, const char *prefix, const char *unit, size_t words,
+    const char *eol, size_t lines, const char *what)
+{
+	struct msg_opts	o = { .dot_ends = 1 };
+	struct msg_info	info;
+	struct ferr	e;
+	char		in[OUT_SIZE], out[OUT_SIZE], flat[OUT_SIZE];
+	char		tail[16];
+	size_t		n, i, got = 0;
+	int		rc;
+
+	snprintf(tail, sizeof(tail), "%s%sbody%s", eol, eol, eol);
+	repeat(in, sizeof(in), prefix, unit, words, tail);
+	msg_addrs_init(&info.rcpts);
+	rc = run(in, strlen(in), &o, &info, &e, out, &n);
+	unfold(out, flat, sizeof(flat));
+	for (i = 0; i < n && strncmp(out + i, tail, strlen(tail)) != 0; i++)
+		if (out[i] == '\n')
+			got++;
+	T_OK(t, rc == 0 && longest(out) <= MSG_LINE_MAX, what);
+	T_OK(t, got + 1 == lines, what);
+	T_STREQ(t, flat, in, what);
+	for (i = 0; i < n && strcmp(eol, "\r\n") == 0; i++)
+		if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
+			break;
+	T_OK(t, strcmp(eol, "\n") == 0 || i == n, "folds end in CRLF");
+	msg_addrs_free(&info.rcpts);
+}
+
+/* A line over the limit that cannot be folded is left as it is. */
+static void
+nofold_case(struct t *t, const char *prefix, const char *unit, size_t n,
+    const char *what)
+{
+	struct msg_opts	o = { .dot_ends = 1 };
+	struct msg_info	info;
+	struct ferr	e;
+	char		in[OUT_SIZE], out[OUT_SIZE];
+	size_t		len;
+
+	repeat(in, sizeof(in), prefix, unit, n, "\n\nbody\n");
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run(in, strlen(in), &o, &info, &e, out, &len) == 0 &&
+	    strcmp(out, in) == 0 && longest(out) > MSG_LINE_MAX, what);
+	msg_addrs_free(&info.rcpts);
+}
+
+static void
+fold_cases(struct t *t)
+{
+	/* "Subject:" + 198 * " word" = 998: the limit */
+	fold_case(t, "Subject:", " word", 198, "\n", 1, "998 kept");
+	fold_case(t, "Subject:", " word", 198, "\r\n", 1, "998 CRLF kept");
+	fold_case(t, "Subject:x", " word", 198, "\n", 2, "999 folded");
+	fold_case(t, "Subject:", " word", 240, "\n", 2, "1208 folded");
+	fold_case(t, "Subject:", " word", 240, "\r\n", 2, "CRLF folded");
+	fold_case(t, "Subject:", "\tword", 700, "\n", 4, "3508 folded");
+	fold_case(t, "To:", " a@x.test,", 300, "\n", 4, "To folded");
+	nofold_case(t, "Subject: ", "x", 1200, "1200-byte token");
+	nofold_case(t, "X-Long:", "x", 1200, "no white space");
+	/* the token after the last space is still over the limit */
+	nofold_case(t, "Subject: a b ", "x", 1200, "token at the end");
+	nofold_case(t, "Subject: x", " ", 1200, "trailing spaces");
+}
+
+/* Lines of out that start with name (any case); "" for none. */
+static int
+count_field(const char *out, const char *name)
+{
+	size_t	len = strlen(name);
+	const char *p;
+	int	n = 0;
+
+	for (p = out; p != NULL; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncasecmp(p, name, len) == 0)
+			n++;
+	}
+	return n;
+}
+
+struct fix {
+	const char	*in;
+	const char	*from;		/* msg_opts.from_addr */
+	const char	*name;		/* msg_opts.full_name */
+	int		 added;		/* MSG_ADDED_*, or -1: refused */
+	const char	*has;		/* in the output, or NULL */
+	const char	*tail;		/* the output's end, or NULL */
+};
+
+static void
+fix_cases(struct t *t)
+{
+	static const struct fix cases[] = {
+	{ "Subject: x\n\nbody\n", "me@x.test", NULL, 7,
+	    "Subject: x\nDate: ", "\nFrom: me@x.test\n\nbody\n" },
+	{ "date: Mon, 01 Jan 2024 00:00:00 +0000\nMESSAGE-ID: <a@b>\n"
+	    "from: X <x@y>\n\nbody\n", "me@x.test", "Me", 0,
+	    NULL, "from: X <x@y>\n\nbody\n" },
+	{ "DATE: x\nSubject: s\n\nbody\n", "me@x.test", NULL, 6,
+	    "DATE: x\nSubject: s\nMessage-ID: <", "\n\nbody\n" },
+	{ "Message-Id: <a@b>\n\nbody\n", "me@x.test", NULL, 5, NULL,
+	    "\nFrom: me@x.test\n\nbody\n" },
+	{ "From: a@b\n\nbody\n", "me@x.test", NULL, 3, NULL,
+	    "\n\nbody\n" },
+	{ "Resent-Date: x\nResent-From: y@z\n\nb\n", "me@x.test", NULL,
+	    7, NULL, "\n\nb\n" },
+	{ "hi\n", "me@x.test", NULL, 7, NULL,
+	    "\nFrom: me@x.test\n\nhi\n" },
+	{ "", "me@x.test", NULL, 7, NULL, "\nFrom: me@x.test\n" },
+	{ "Subject: x", "me@x.test", NULL, 7, "Subject: x\nDate: ",
+	    "\nFrom: me@x.test\n" },
+	{ "Subject: x\n.\nb\n", "me@x.test", NULL, 7, NULL,
+	    "\nFrom: me@x.test\n" },
+	{ "Subject: x\r\n\r\nbody\r\n", "me@x.test", NULL, 7,
+	    "Subject: x\r\nDate: ", "\r\nFrom: me@x.test\r\n\r\nbody\r\n" },
+	{ "Subject: x\n\nbody\n", NULL, NULL, 3, NULL, "\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "", "Me", 3, NULL, "\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "me@x.test", "Joe Q. Public", 7, NULL,
+	    "\nFrom: \"Joe Q. Public\" <me@x.test>\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "me@x.test", "Joe \"Q\" \\ P", 7, NULL,
+	    "\nFrom: \"Joe \\\"Q\\\" \\\\ P\" <me@x.test>\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "me@x.test", "A\r\nBcc: evil@x", 7,
+	    NULL, "\nFrom: \"A  Bcc: evil@x\" <me@x.test>\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "me@x.test", "J\xc3\xb6rg M\xc3\xbcller",
+	    7, NULL, "\nFrom: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <me@x.test>"
+	    "\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "me@x.test", "\xc3\xa9 a=b?c_d", 7,
+	    NULL, "\nFrom: =?utf-8?q?=C3=A9_a=3Db=3Fc=5Fd?= <me@x.test>"
+	    "\n\nbody\n" },
+	{ "Subject: x\n\nbody\n", "a b@x", NULL, -1, NULL, NULL },
+	{ "Subject: x\n\nbody\n", "a@x\r\nBcc: b@x", NULL, -1, NULL,
+	    NULL },
+	{ "Subject: x\nno colon\n\nbody\n", "me@x.test", NULL, -1, NULL,
+	    NULL },
+	};
+	struct msg_opts	o = { .dot_ends = 1, .fixup = 1,
+	    .host = "mail.example" };
+	struct msg_info	info;
+	struct ferr	e;
+	char		out[OUT_SIZE];
+	size_t		i, n, tl;
+	int		rc, ok, from;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct fix *c = &cases[i];
+
+		o.from_addr = c->from;
+		o.full_name = c->name;
+		msg_addrs_init(&info.rcpts);
+		rc = run(c->in, strlen(c->in), &o, &info, &e, out, &n);
+		if (c->added == -1) {
+			T_OK(t, rc == -1 && e.kind == FE_DATA, c->in);
+			msg_addrs_free(&info.rcpts);
+			continue;
+		}
+		from = c->from != NULL && c->from[0] != '\0';
+		tl = c->tail != NULL ? strlen(c->tail) : 0;
+		ok = rc == 0 && info.added == c->added &&
+		    info.size == (off_t)n &&
+		    count_field(out, "Date:") == 1 &&
+		    count_field(out, "Message-ID:") == 1 &&
+		    count_field(out, "From:") == (from || c->added == 0) &&
+		    (c->has == NULL || strstr(out, c->has) != NULL) &&
+		    n >= tl && memcmp(out + n - tl, c->tail, tl) == 0;
+		T_OK(t, ok, c->in);
+		if (c->added & MSG_ADDED_MSGID)
+			T_OK(t, strstr(out, "Message-ID: <") != NULL &&
+			    strstr(out, "@mail.example>") != NULL, c->in);
+		msg_addrs_free(&info.rcpts);
+	}
+}
+
+/* Fix-up at a known time in a known zone: the exact fields. */
+static void
+date_case(struct t *t, const char *tz, time_t now, const char *host,
+    const char *date, const char *msgid)
+{
+	struct msg_opts	o = { .dot_ends = 1, .fixup = 1, .host = host,
+	    .now = now };
+	struct msg_info	info;
+	struct ferr	e;
+	char		out[OUT_SIZE], old[64] = "";
+	const char	*p, *env = getenv("TZ");
+	size_t		n;
+	int		rc;
+
+	if (env != NULL)
+		snprintf(old, sizeof(old), "%s", env);
+	setenv("TZ", tz, 1);
+	tzset();
+	msg_addrs_init(&info.rcpts);
+	rc = run("\nbody\n", 6, &o, &info, &e, out, &n);
+	if (env != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	T_OK(t, rc == 0 && strncmp(out, date, strlen(date)) == 0, date);
+	p = strstr(out, "\nMessage-ID: <");
+	/* <YYYYMMDDhhmmss.32 hex digits@host> */
+	T_OK(t, p != NULL && strncmp(p + 14, msgid, 15) == 0 &&
+	    strspn(p + 29, "0123456789ABCDEF") == 32 &&
+	    strncmp(p + 61, msgid + 15, strlen(msgid + 15)) == 0, msgid);
+	msg_addrs_free(&info.rcpts);
+}
+
+static void
+date_cases(struct t *t)
+{
+	struct msg_opts	o = { .fixup = 1 };
+	struct msg_info	info;
+	struct ferr	e;
+	char		a[OUT_SIZE], b[OUT_SIZE];
+	size_t		n;
+
+	date_case(t, "UTC0", 1795873501, "mail.example",
+	    "Date: Sat, 28 Nov 2026 13:45:01 +0000\n",
+	    "20261128134501.@mail.example>\n");
+	date_case(t, "EST5", 1767582245, "h",
+	    "Date: Sun, 04 Jan 2026 22:04:05 -0500\n",
+	    "20260105030405.@h>\n");
+	date_case(t, "IST-5:30", 1795873501, NULL,
+	    "Date: Sat, 28 Nov 2026 19:15:01 +0530\n",
+	    "20261128134501.@localhost>\n");
+	date_case(t, "UTC0", 1795873501, "bad host",
+	    "Date: Sat, 28 Nov 2026 13:45:01 +0000\n",
+	    "20261128134501.@localhost>\n");
+	date_case(t, "UTC0", 1795873501, "a..b",
+	    "Date: Sat, 28 Nov 2026 13:45:01 +0000\n",
+	    "20261128134501.@localhost>\n");
+	/* two messages in the same second still differ */
+	o.now = 1795873501;
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run("", 0, &o, &info, &e, a, &n) == 0 &&
+	    run("", 0, &o, &info, &e, b, &n) == 0 && strcmp(a, b) != 0,
+	    "Message-ID unique");
+	msg_addrs_free(&info.rcpts);
+}
+
+/* A full name: its limit, and a long non-ASCII one in short lines. */
+static void
+name_cases(struct t *t)
+{
+	struct msg_opts	o = { .fixup = 1, .from_addr = "me@x.test" };
+	struct msg_info	info;
+	struct ferr	e;
+	char		name[MSG_NAME_MAX + 2], out[OUT_SIZE];
+	const char	*p;
+	size_t		n;
+	int		k = 0;
+
+	msg_addrs_init(&info.rcpts);
+	memset(name, 'a', sizeof(name));
+	name[MSG_NAME_MAX] = '\0';
+	o.full_name = name;
+	T_OK(t, run("", 0, &o, &info, &e, out, &n) == 0 &&
+	    longest(out) == 6 + 1 + MSG_NAME_MAX + 1 + 12, "name limit");
+	name[MSG_NAME_MAX] = 'a';
+	name[MSG_NAME_MAX + 1] = '\0';
+	T_OK(t, run("", 0, &o, &info, &e, out, &n) == -1 &&
+	    e.kind == FE_DATA, "name limit + 1");
+	/* 128 "é": whole characters in each word, lines of 76 at most */
+	repeat(name, sizeof(name), "", "\xc3\xa9", 128, "");
+	T_OK(t, run("", 0, &o, &info, &e, out, &n) == 0, "long utf-8");
+	p = strstr(out, "From: ");
+	T_OK(t, p != NULL && longest(p) <= 76 && count_field(p, " =?utf-8?q?")
+	    > 1 && strstr(p, " <me@x.test>\n") != NULL, "long utf-8 lines");
+	for (; p != NULL && (p = strstr(p, "=C3=A9")) != NULL; p++)
+		k++;
+	T_OK(t, k == 128, "long utf-8 characters whole");
+	msg_addrs_free(&info.rcpts);
+}
+
+/* -t and fix-up: Bcc still dropped, From added after the others. */
+static void
+extract_fix_case(struct t *t)
+{
+	struct msg_opts	o = { .dot_ends = 1, .extract = 1, .fixup = 1,
+	    .from_addr = "me@x.test" };
+	struct msg_info	info;
+	struct ferr	e;
+	char		out[OUT_SIZE], got[64];
+	size_t		n;
+	int		rc;
+
+	msg_addrs_init(&info.rcpts);
+	rc = run("To: a@x\nBcc: b@x\n\nbody\n", 23, &o, &info, &e, out,
+	    &n);
+	join(&info.rcpts, got, sizeof(got));
+	T_OK(t, rc == 0 && strncmp(out, "To: a@x\nDate: ", 14) == 0 &&
+	    strstr(out, "Bcc") == NULL && strcmp(got, "a@x|b@x") == 0,
+	    "-t with fix-up");
+	msg_addrs_free(&info.rcpts);
 }
 
 void
@@ -156,4 +585,10 @@ msg_test(struct t *t)
 	addrs_cases(t);
 	check_cases(t);
 	read_cases(t);
+	refuse_cases(t);
+	fold_cases(t);
+	fix_cases(t);
+	date_cases(t);
+	name_cases(t);
+	extract_fix_case(t);
 }

@@ -18,6 +18,7 @@ void	t_check(struct t *t, int ok, const char *file, int line,
 	    const char *what);
 
 /* The suites, one per tests/unit/<mod>_test.c. */
+void	alias_test(struct t *);
 void	auth_test(struct t *);
 void	conf_test(struct t *);
 void	msg_test(struct t *);

@@ -65,7 +65,8 @@ queued() {
 # /dev holding only our log socket. Sets RC; output in $OUT and $ERR.
 # FERRY_WRAP (a command, word-split) runs ferry, e.g. strace or setpriv;
 # FERRY_BIN replaces the binary; FERRY_ETC is a folder mounted on /etc;
-# FERRY_NOCONF runs it without -C (it reads /etc/ferry.conf).
+# FERRY_NOCONF runs it without -C (it reads /etc/ferry.conf);
+# FERRY_HOSTNAME is the host name it sees (a UTS namespace).
 ferry_run() {
 	local conf=$1
 	shift
@@ -78,7 +79,9 @@ ferry_run() {
 		conf=-v
 	fi
 	# a subshell, so that a ferry killed on purpose is not announced
-	(FERRY_WRAP=${FERRY_WRAP:-} FERRY_ETC=${FERRY_ETC:-} unshare -m sh -c '
+	(FERRY_WRAP=${FERRY_WRAP:-} FERRY_ETC=${FERRY_ETC:-} \
+	    FERRY_HOSTNAME=${FERRY_HOSTNAME:-} unshare -m -u sh -c '
+	    { [ -z "$FERRY_HOSTNAME" ] || hostname "$FERRY_HOSTNAME"; } &&
 	    mount -t tmpfs none /dev && : > /dev/log &&
 	    mount --bind "$0" /dev/log &&
 	    { [ -z "$FERRY_ETC" ] || mount --bind "$FERRY_ETC" /etc; } &&
