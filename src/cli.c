@@ -435,6 +435,32 @@ out:
 	return rc;
 }
 
+/*
+ * -f by a user who is not root nor in trusted_users: sendmail's
+ * X-Authentication-Warning, so the receiver knows who really sent it.
+ */
+static int
+untrusted_from(const struct conf *c, const struct opts *o, const char *host,
+    char *out, size_t size)
+{
+	struct passwd	*pw;
+	const char	*name, *p;
+	size_t		 len;
+
+	if (o->from == NULL || getuid() == 0)
+		return 0;
+	pw = getpwuid(getuid());
+	name = pw != NULL ? pw->pw_name : "unknown";
+	len = strlen(name);
+	for (p = c->trusted_users; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == c->trusted_users || p[-1] == ' ') &&
+		    (p[len] == '\0' || p[len] == ' '))
+			return 0;
+	snprintf(out, size, "%s: %s set sender to %s using -f", host, name,
+	    o->from[0] != '\0' ? o->from : "<>");
+	return 1;
+}
+
 /* Read the message into a new spool entry and commit it. */
 static int
 enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
@@ -442,14 +468,16 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 {
 	struct msg_info	info;
 	struct msg_opts	mo;
-	char		host[CONF_HOST_SIZE];
+	char		host[CONF_HOST_SIZE], warning[512];
 	int		rc = -1;
 
 	if (o->nrcpts == 0 && !o->msg.extract)
 		return ferr_set(e, FE_USAGE, 0, "no recipients given");
 	msg_addrs_init(&info.rcpts);
 	env->arrival = (long long)time(NULL);
-	if (make_sender(c, o, env->from, sizeof(env->from), e) == -1)
+	if (c->from[0] != '\0')	/* the provider takes this one only */
+		snprintf(env->from, sizeof(env->from), "%s", c->from);
+	else if (make_sender(c, o, env->from, sizeof(env->from), e) == -1)
 		goto out;
 	/* an MTA's submission fix-up: Date, Message-ID, From if missing */
 	mo = o->msg;
@@ -464,6 +492,9 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 	mo.host = host;
+	mo.force_from = c->from[0] != '\0';
+	mo.warning = untrusted_from(c, o, host, warning, sizeof(warning)) ?
+	    warning : NULL;
 	mo.now = env->arrival;
 	if (spool_create(sp, m, e) == -1)
 		goto out;

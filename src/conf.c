@@ -522,6 +522,31 @@ key_masquerade(struct conf *c, const char *v)
 	return NULL;
 }
 
+/* from ADDRESS: one verified sender for providers that demand it. */
+static const char *
+key_from(struct conf *c, const char *v)
+{
+	size_t	i, len = strlen(v);
+
+	if (len >= sizeof(c->from))
+		return "longer than " USER_LEN_TXT " bytes";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == '<' || v[i] == '>' ||
+		    v[i] == 127)
+			return "want a bare address like ops@example.com";
+	if (strchr(v, '@') == NULL || v[0] == '@' || v[len - 1] == '@')
+		return "want a bare address like ops@example.com";
+	copy_str(c->from, sizeof(c->from), v, len);
+	return NULL;
+}
+
+static const char *
+key_trusted_users(struct conf *c, const char *v)
+{
+	copy_str(c->trusted_users, sizeof(c->trusted_users), v, strlen(v));
+	return NULL;
+}
+
 static const char *
 key_max_queue_age(struct conf *c, const char *v)
 {
@@ -577,6 +602,8 @@ static const struct key keys[] = {
 	{ "spool",		key_spool,		0 },
 	{ "aliases",		key_aliases,		0 },
 	{ "masquerade",		key_masquerade,		0 },
+	{ "from",		key_from,		0 },
+	{ "trusted_users",	key_trusted_users,	0 },
 	{ "max_queue_age",	key_max_queue_age,	0 },
 	{ "retry",		key_retry,		0 },
 };

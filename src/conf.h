@@ -54,6 +54,8 @@ struct conf {
 	char		spool[CONF_PATH_SIZE];	/* default SPOOLDIR */
 	char		aliases[CONF_PATH_SIZE];	/* "" = none */
 	char		masquerade[CONF_HOST_SIZE];	/* "" = none */
+	char		from[CONF_USER_SIZE];	/* forced sender; "" = none */
+	char		trusted_users[CONF_LINE_SIZE];	/* names, spaces */
 	unsigned	max_queue_age;	/* seconds; default 5 days */
 	unsigned	retry[CONF_RETRY_MAX];	/* seconds after try n */
 	size_t		nretry;		/* the last step repeats */

@@ -403,6 +403,9 @@ struct reader {
 	size_t	 hsize;
 	size_t	 nlines;	/* physical lines in hdr */
 	int	 seen;		/* MSG_ADDED_* fields in hdr */
+	int	 reply_to;	/* the message has a Reply-To */
+	char	*old_from;	/* with force_from: the From value dropped */
+	size_t	 old_fromlen;
 };
 
 /*
@@ -421,7 +424,17 @@ field(struct reader *r, const char *f, size_t len, const struct msg_opts *o,
 		r->seen |= MSG_ADDED_DATE;
 	else if (is_name(f, n, "Message-ID"))
 		r->seen |= MSG_ADDED_MSGID;
-	else if (is_name(f, n, "From"))
+	else if (is_name(f, n, "Reply-To"))
+		r->reply_to = 1;
+	else if (is_name(f, n, "From") && o->force_from) {
+		/* the provider takes one sender; keep who wrote it */
+		if (r->old_from == NULL &&
+		    (r->old_from = malloc(len - n)) != NULL) {
+			memcpy(r->old_from, f + n + 1, len - n - 1);
+			r->old_fromlen = len - n - 1;
+		}
+		return 0;
+	} else if (is_name(f, n, "From"))
 		r->seen |= MSG_ADDED_FROM;
 	if (o->extract && (is_name(f, n, "To") || is_name(f, n, "Cc") ||
 	    is_name(f, n, "Bcc"))) {
@@ -714,11 +727,23 @@ fixup(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 	if (o->from_addr != NULL && o->from_addr[0] != '\0')
 		want |= MSG_ADDED_FROM;
 	want &= ~r->seen;
-	if (want == 0)
+	if (want == 0 && o->warning == NULL && r->old_from == NULL)
 		return 0;
 	/* input that ended inside the header block, in a field's line */
 	if (r->hlen > 0 && r->hdr[r->hlen - 1] != '\n')
 		text_str(&t, eol);
+	if (r->old_from != NULL && !r->reply_to) {
+		text_str(&t, "Reply-To:");
+		text_add(&t, r->old_from, r->old_fromlen);
+		if (r->old_fromlen == 0 ||
+		    r->old_from[r->old_fromlen - 1] != '\n')
+			text_str(&t, eol);
+	}
+	if (o->warning != NULL) {
+		text_str(&t, "X-Authentication-Warning: ");
+		text_str(&t, o->warning);
+		text_str(&t, eol);
+	}
 	if (((want & MSG_ADDED_DATE) && make_date(now, eol, &t, e) == -1) ||
 	    ((want & MSG_ADDED_MSGID) &&
 	    make_msgid(now, o->host, eol, &t, e) == -1) ||
@@ -894,5 +919,6 @@ done:
 	fclose(r.in);
 	free(r.line);
 	free(r.hdr);
+	free(r.old_from);
 	return rc;
 }

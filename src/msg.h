@@ -47,6 +47,8 @@ struct msg_opts {
 	/* the envelope sender, for From; NULL or "" adds no From */
 	const char *from_addr;
 	const char *full_name;	/* -F: From's display name, or NULL */
+	int	 force_from;	/* replace From; the old one to Reply-To */
+	const char *warning;	/* an X-Authentication-Warning, or NULL */
 	/* Message-ID's right side; NULL or not a domain: "localhost" */
 	const char *host;
 	time_t	 now;		/* for Date, Message-ID; 0: time(NULL) */

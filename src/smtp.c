@@ -555,6 +555,28 @@ rcpt_fail(const struct smtp_rcpt *rcpt, size_t n, struct ferr *e)
 }
 
 static int
+is_ascii(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 0;
+	return 1;
+}
+
+static int
+needs_utf8(const char *from, const struct smtp_rcpt *rcpt, size_t n)
+{
+	size_t	i;
+
+	if (!is_ascii(from))
+		return 1;
+	for (i = 0; i < n; i++)
+		if (!is_ascii(rcpt[i].addr))
+			return 1;
+	return 0;
+}
+
+static int
 envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
     size_t n, off_t size, unsigned flags, struct ferr *e)
 {
@@ -573,6 +595,14 @@ envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 	if ((flags & SMTP_BODY_8BIT) && (s->ext.flags & SMTP_EXT_8BITMIME))
 		snprintf(params + strlen(params),
 		    sizeof(params) - strlen(params), " BODY=8BITMIME");
+	/* RFC 6531: UTF-8 in an address needs the server's consent */
+	if (needs_utf8(from, rcpt, n)) {
+		if (!(s->ext.flags & SMTP_EXT_SMTPUTF8))
+			return ferr_set(e, FE_PERM, 0, "an address is not "
+			    "ASCII and the server does not offer SMTPUTF8");
+		snprintf(params + strlen(params),
+		    sizeof(params) - strlen(params), " SMTPUTF8");
+	}
 	if (cmd(s, -1, e, "MAIL FROM:<%s>%s", from, params) == -1)
 		return -1;
 	if (!pipe && (flush_out(s, e) == -1 ||

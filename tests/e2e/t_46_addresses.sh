@@ -49,3 +49,49 @@ check "newaliases: :include: refused, exit 78" eval '[ "$RC" -eq 78 ] &&
     grep -q ":include: is not supported" "$ERR"'
 ferry_run "$iconf" root < "$msg"
 check "sending with a bad aliases file: exit 78" expect_rc 78
+
+# from: one verified sender; the writer's From becomes Reply-To
+fconf=$(hostconf addrfrom implicit "$SH_PORT_SMTPS" \
+    "from verified@$SH_DOMAIN")
+printf 'From: Alice <alice@elsewhere.example>\nSubject: from\n\nbody\n' \
+    > "$E2E_WORK/from.eml"
+ferry_run "$fconf" -f "whoever@$SH_DOMAIN" "fromtest@$SH_DOMAIN" \
+    < "$E2E_WORK/from.eml"
+check "from: landed" landed fromtest 1
+check "from: envelope sender forced" grep -q \
+    "^Return-Path: <verified@$SH_DOMAIN>" "$LANDED"
+check "from: From header forced" grep -q "^From: verified@$SH_DOMAIN" \
+    "$LANDED"
+check "from: old From kept as Reply-To" grep -q \
+    "^Reply-To: Alice <alice@elsewhere.example>" "$LANDED"
+
+# -f by a user who is not trusted: X-Authentication-Warning
+pw_dir=$E2E_WORK/addr-nobody
+mkdir -p "$pw_dir/spool"
+chown nobody "$pw_dir/spool"
+cp "$E2E_WORK/password" "$pw_dir/password"
+chown nobody "$pw_dir/password"
+nconf=$(hostconf addrnobody implicit "$SH_PORT_SMTPS" \
+    "spool $pw_dir/spool")
+sed -i "s|^password_file .*|password_file $pw_dir/password|" "$nconf"
+chown nobody "$nconf"
+FERRY_WRAP="setpriv --reuid=nobody --regid=nogroup --clear-groups" \
+    ferry_run "$nconf" -f "boss@$SH_DOMAIN" "authwarn@$SH_DOMAIN" \
+    < "$E2E_WORK/from.eml"
+check "untrusted -f: landed" landed authwarn 1
+check "untrusted -f: X-Authentication-Warning" grep -q \
+    "^X-Authentication-Warning: .*: nobody set sender to boss@$SH_DOMAIN using -f" \
+    "$LANDED"
+sed -i '$a trusted_users root nobody' "$nconf"
+FERRY_WRAP="setpriv --reuid=nobody --regid=nogroup --clear-groups" \
+    ferry_run "$nconf" -f "boss@$SH_DOMAIN" "authwarn@$SH_DOMAIN" \
+    < "$E2E_WORK/from.eml"
+check "trusted -f: landed" landed authwarn 2
+check "trusted -f: no warning" eval '! grep -q "^X-Authentication-Warning" \
+    "$LANDED"'
+
+# SMTPUTF8: a UTF-8 address goes when the server offers it
+uconf=$(hostconf addrutf8 implicit "$SH_PORT_SMTPS")
+ferry_run "$uconf" -v -f "s@$SH_DOMAIN" "$(printf 'j\xc3\xb6rg@%s' \
+    "$SH_DOMAIN")" < "$E2E_WORK/from.eml"
+check "SMTPUTF8: sent with the parameter" grep -q "SMTPUTF8" "$ERR"
