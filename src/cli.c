@@ -46,6 +46,9 @@ struct opts {
 	int		 conf_given;
 	const char	*from;
 	const char	*full_name;	/* -F */
+	char		 dsn_notify[32];	/* -N */
+	char		 dsn_ret[8];		/* -R */
+	const char	*dsn_envid;		/* -V */
 	const char	*log_tag;	/* -L */
 	int		 verbose;
 	int		 print_errors;	/* -oep */
@@ -126,15 +129,66 @@ ignored_opt(int ch, const char *arg)
 	switch (ch) {
 	case 'G':	/* a gateway submission: we fix up all the same */
 	case 'O':	/* sendmail's long options, like -o: ignored */
-	case 'N':	/* DSN NOTIFY, RET and ENVID: not passed on yet */
-	case 'R':
-	case 'V':
 		return 1;
 	case 'X':	/* a traffic log would hold message bodies */
 		fprintf(stderr, "ferry: -X %s ignored: ferry keeps no "
 		    "traffic log\n", arg);
 		return 1;
 	}
+	return 0;
+}
+
+/* -N never | success,failure,delay (RFC 3461 4.1), upper-cased. */
+static int
+parse_notify(struct opts *o, const char *v, struct ferr *e)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	const char *p = v;
+	size_t	len, i, out = 0;
+
+	if (strcasecmp(v, "never") == 0) {
+		snprintf(o->dsn_notify, sizeof(o->dsn_notify), "NEVER");
+		return 0;
+	}
+	while (*p != '\0') {
+		len = strcspn(p, ",");
+		for (i = 0; i < 3; i++)
+			if (strlen(words[i]) == len &&
+			    strncasecmp(p, words[i], len) == 0)
+				break;
+		if (i == 3)
+			return ferr_set(e, FE_USAGE, 0, "-N wants never or "
+			    "success,failure,delay, not %s", v);
+		out += (size_t)snprintf(o->dsn_notify + out,
+		    sizeof(o->dsn_notify) - out, "%s%s", out ? "," : "",
+		    words[i]);
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+static int
+parse_dsn(struct opts *o, int ch, const char *v, struct ferr *e)
+{
+	size_t	i;
+
+	if (ch == 'N')
+		return parse_notify(o, v, e);
+	if (ch == 'R') {
+		if (strcasecmp(v, "full") != 0 && strcasecmp(v, "hdrs") != 0)
+			return ferr_set(e, FE_USAGE, 0, "-R wants full or "
+			    "hdrs, not %s", v);
+		snprintf(o->dsn_ret, sizeof(o->dsn_ret), "%s",
+		    strcasecmp(v, "full") == 0 ? "FULL" : "HDRS");
+		return 0;
+	}
+	for (i = 0; v[i] != '\0'; i++)	/* RFC 3461 4.4: printable */
+		if (v[i] <= ' ' || v[i] == 127)
+			break;
+	if (v[i] != '\0' || i == 0 || i > 100)
+		return ferr_set(e, FE_USAGE, 0, "-V wants 1 to 100 printable "
+		    "characters");
+	o->dsn_envid = v;
 	return 0;
 }
 
@@ -169,9 +223,21 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 		o->conf = optarg;
 		o->conf_given = 1;
 		break;
-	case 'F':
+	case 'F': {
+		size_t i;
+
+		/* it becomes header text: no line breaks get in */
+		for (i = 0; optarg[i] != '\0'; i++)
+			if ((unsigned char)optarg[i] < ' ' || optarg[i] == 127)
+				return ferr_set(e, FE_USAGE, 0, "-F: control "
+				    "character in the name");
 		o->full_name = optarg;
 		break;
+	}
+	case 'N':
+	case 'R':
+	case 'V':
+		return parse_dsn(o, ch, optarg, e);
 	case 'f':
 	case 'r':
 		o->from = optarg;
@@ -427,6 +493,11 @@ make_env(const struct conf *c, const struct opts *o,
 		goto out;
 	env->size = info->size;
 	env->wire = info->wire;
+	snprintf(env->dsn_notify, sizeof(env->dsn_notify), "%s", o->dsn_notify);
+	snprintf(env->dsn_ret, sizeof(env->dsn_ret), "%s", o->dsn_ret);
+	if (o->dsn_envid != NULL)
+		snprintf(env->dsn_envid, sizeof(env->dsn_envid), "%s",
+		    o->dsn_envid);
 	if (info->eightbit || o->body8)
 		env->flags |= SPOOL_F_8BIT;
 	rc = 0;

@@ -407,8 +407,11 @@ queue_deliver(struct queue *q, struct spool_msg *m, struct spool_env *env,
 		}
 	res->n = n;
 	if (n > 0 && session(q, &res->why) == 0) {
+		struct smtp_dsn dsn = { env->dsn_notify, env->dsn_ret,
+		    env->dsn_envid };
+
 		rc = smtp_send(q->s, env->from, res->rcpt, n, m->fd, env->wire,
-		    (env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0,
+		    (env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0, &dsn,
 		    &res->why);
 		q->used = 1;
 		sort_out(q, env, res->rcpt, idx, n, rc, &res->why, res, fails,

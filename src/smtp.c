@@ -576,11 +576,29 @@ needs_utf8(const char *from, const struct smtp_rcpt *rcpt, size_t n)
 	return 0;
 }
 
+/* RFC 3461 4: xtext, "+" and "=" and what is not printable as +HH. */
+static void
+xtext(const char *in, char *out, size_t size)
+{
+	size_t	o = 0;
+
+	for (; *in != '\0' && o + 4 < size; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch < 33 || ch > 126 || ch == '+' || ch == '=')
+			o += (size_t)snprintf(out + o, size - o, "+%02X", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+}
+
 static int
 envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
-    size_t n, off_t size, unsigned flags, struct ferr *e)
+    size_t n, off_t size, unsigned flags, const struct smtp_dsn *dsn,
+    struct ferr *e)
 {
-	char	 params[64] = "";
+	char	 params[512] = "", notify[48] = "", envid[320];
 	int	 pipe = (s->ext.flags & SMTP_EXT_PIPELINING) != 0;
 	size_t	 i, ok = 0;
 	int	 mail_ok;
@@ -603,6 +621,19 @@ envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 		snprintf(params + strlen(params),
 		    sizeof(params) - strlen(params), " SMTPUTF8");
 	}
+	if (dsn != NULL && (s->ext.flags & SMTP_EXT_DSN)) {
+		if (dsn->ret[0] != '\0')
+			snprintf(params + strlen(params), sizeof(params) -
+			    strlen(params), " RET=%s", dsn->ret);
+		if (dsn->envid[0] != '\0') {
+			xtext(dsn->envid, envid, sizeof(envid));
+			snprintf(params + strlen(params), sizeof(params) -
+			    strlen(params), " ENVID=%s", envid);
+		}
+		if (dsn->notify[0] != '\0')
+			snprintf(notify, sizeof(notify), " NOTIFY=%s",
+			    dsn->notify);
+	}
 	if (cmd(s, -1, e, "MAIL FROM:<%s>%s", from, params) == -1)
 		return -1;
 	if (!pipe && (flush_out(s, e) == -1 ||
@@ -611,7 +642,8 @@ envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 	for (i = 0; i < n; i++) {
 		rcpt[i].code = 0;
 		rcpt[i].text[0] = '\0';
-		if (cmd(s, -1, e, "RCPT TO:<%s>", rcpt[i].addr) == -1)
+		if (cmd(s, -1, e, "RCPT TO:<%s>%s", rcpt[i].addr, notify) ==
+		    -1)
 			return -1;
 		if (pipe)
 			continue;
@@ -659,9 +691,10 @@ envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 
 int
 smtp_send(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
-    size_t n, int msg, off_t size, unsigned flags, struct ferr *e)
+    size_t n, int msg, off_t size, unsigned flags, const struct smtp_dsn *dsn,
+    struct ferr *e)
 {
-	if (envelope(s, from, rcpt, n, size, flags, e) == -1 ||
+	if (envelope(s, from, rcpt, n, size, flags, dsn, e) == -1 ||
 	    send_data(s, msg, e) == -1 ||
 	    expect(s, 2, "end of data", e) == -1)
 		return ferr_wrap(e, "%s", s->peer);

@@ -106,6 +106,13 @@ struct smtp_rcpt {
 
 #define SMTP_BODY_8BIT	0x01u	/* ask for BODY=8BITMIME */
 
+/* RFC 3461 DSN requests, passed on when the server offers DSN. */
+struct smtp_dsn {
+	const char	*notify;	/* "NEVER", "SUCCESS,FAILURE"; or "" */
+	const char	*ret;		/* "FULL", "HDRS"; or "" */
+	const char	*envid;		/* printable ASCII; or "" */
+};
+
 /*
  * Connect, read the banner, EHLO, STARTTLS or implicit TLS as the
  * config says, and AUTH when a user is set. trace may be NULL. On
@@ -118,14 +125,14 @@ int	smtp_open(struct smtp_session *s, const struct conf *c,
 /*
  * Send one message: MAIL, RCPT for each of rcpt[0..n), DATA and the
  * data read from fd `msg` (size bytes, LF or CRLF lines). Each rcpt's
- * code and text are filled in. Returns 0 when the server took the
+ * code and text are filled in; dsn may be NULL. Returns 0 when the server took the
  * message for at least one recipient (those with 2xx codes); -1 with e
  * when it took it for none. After -1 the session may still be usable
  * (smtp_reset) unless e is FE_TEMP from the network or FE_PROTOCOL.
  */
 int	smtp_send(struct smtp_session *s, const char *from,
 	    struct smtp_rcpt *rcpt, size_t n, int msg, off_t size,
-	    unsigned flags, struct ferr *e);
+	    unsigned flags, const struct smtp_dsn *dsn, struct ferr *e);
 /* RSET, to send another message on the same session. */
 int	smtp_reset(struct smtp_session *s, struct ferr *e);
 /* QUIT (best effort) and close the connection. */

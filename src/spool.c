@@ -111,6 +111,21 @@ angle_parse(const char *v, char *out, size_t size)
 	return 0;
 }
 
+/* A printable ASCII value that fits. */
+static int
+text_field(char *out, size_t size, const char *v)
+{
+	size_t	i, len = strlen(v);
+
+	if (len == 0 || len >= size)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (v[i] <= ' ' || v[i] == 127)
+			return -1;
+	memcpy(out, v, len + 1);
+	return 0;
+}
+
 static int
 env_line(struct spool_env *env, char *key, char *v, struct ferr *e)
 {
@@ -138,6 +153,12 @@ env_line(struct spool_env *env, char *key, char *v, struct ferr *e)
 		snprintf(env->error, sizeof(env->error), "%s", v);
 		return 0;
 	}
+	if (strcmp(key, "notify") == 0)
+		return text_field(env->dsn_notify, sizeof(env->dsn_notify), v);
+	if (strcmp(key, "ret") == 0)
+		return text_field(env->dsn_ret, sizeof(env->dsn_ret), v);
+	if (strcmp(key, "envid") == 0)
+		return text_field(env->dsn_envid, sizeof(env->dsn_envid), v);
 	if (strcmp(key, "rcpt") == 0) {
 		char *sp = strchr(v, ' ');
 
@@ -246,6 +267,12 @@ spool_env_format(const struct spool_env *env, char *buf, size_t size,
 	    (long long)env->wire, env->tries, env->next);
 	if (env->flags & SPOOL_F_8BIT)
 		bad |= put(buf, size, len, "flags 8bit\n");
+	if (env->dsn_notify[0] != '\0')
+		bad |= put(buf, size, len, "notify %s\n", env->dsn_notify);
+	if (env->dsn_ret[0] != '\0')
+		bad |= put(buf, size, len, "ret %s\n", env->dsn_ret);
+	if (env->dsn_envid[0] != '\0')
+		bad |= put(buf, size, len, "envid %s\n", env->dsn_envid);
 	if (env->error[0] != '\0') {
 		for (i = 0; env->error[i] != '\0'; i++)	/* one line */
 			err[i] = (unsigned char)env->error[i] < ' ' ?

@@ -41,6 +41,9 @@ struct spool_env {		/* one q file; rcpt is malloc'd */
 	unsigned		 tries;
 	long long		 next;		/* not before; 0 = now */
 	char			 error[SPOOL_ERROR_SIZE];	/* last */
+	char			 dsn_notify[32];	/* -N, "" = none */
+	char			 dsn_ret[8];		/* -R FULL or HDRS */
+	char			 dsn_envid[101];	/* -V, RFC 3461 4.4 */
 	struct spool_rcpt	*rcpt;
 	size_t			 nrcpt;
 	size_t			 rcptsize;

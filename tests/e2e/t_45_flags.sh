@@ -15,9 +15,12 @@ sends() {
 
 sends -G
 sends -O DeliveryMode=b
-sends -N success,failure
-sends -R hdrs
-sends -V envid-123
+sends -v -N success,failure -R hdrs -V envid+123
+check "DSN: RET and ENVID (xtext) on MAIL" grep -q \
+    "^> MAIL FROM:<s@$SH_DOMAIN> .*RET=HDRS ENVID=envid+2B123" "$ERR"
+check "DSN: NOTIFY on RCPT" grep -q \
+    "^> RCPT TO:<flags@$SH_DOMAIN> NOTIFY=SUCCESS,FAILURE" "$ERR"
+sends -N never
 sends -bm
 sends -oi
 sends -oQ/tmp
@@ -34,6 +37,14 @@ ferry_run "$fconf" -B 9BIT "flags@$SH_DOMAIN" < "$msg"
 check "-B 9BIT: usage error" expect_rc 64
 ferry_run "$fconf" -bx < /dev/null
 check "-bx: usage error" expect_rc 64
+ferry_run "$fconf" -N sometimes "flags@$SH_DOMAIN" < "$msg"
+check "-N sometimes: usage error" expect_rc 64
+ferry_run "$fconf" -R most "flags@$SH_DOMAIN" < "$msg"
+check "-R most: usage error" expect_rc 64
+ferry_run "$fconf" -F "$(printf 'Evil\nBcc: x@y')" "flags@$SH_DOMAIN" < "$msg"
+check "-F with a newline: refused" expect_rc 64
+ferry_run "$fconf" -f "$(printf 'a@b\nBcc: x@y')" "flags@$SH_DOMAIN" < "$msg"
+check "-f with a newline: refused" expect_rc 65
 
 # -bv: does the setup work, like msmtp --serverinfo
 ferry_run "$fconf" -bv < /dev/null
