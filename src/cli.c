@@ -540,6 +540,8 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 	struct msg_info	info;
 	struct msg_opts	mo;
 	char		host[CONF_HOST_SIZE], warning[512];
+	char		names[LOCAL_NAMES][CONF_HOST_SIZE];
+	const char	*local[LOCAL_NAMES];
 	int		rc = -1;
 
 	if (o->nrcpts == 0 && !o->msg.extract)
@@ -564,6 +566,11 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 	host[sizeof(host) - 1] = '\0';
 	mo.host = host;
 	mo.force_from = c->from[0] != '\0';
+	if (c->masquerade[0] != '\0') {
+		mo.masquerade = c->masquerade;
+		mo.nlocal = local_names(c, names, local);
+		mo.local = local;
+	}
 	mo.warning = untrusted_from(c, o, host, warning, sizeof(warning)) ?
 	    warning : NULL;
 	mo.now = env->arrival;

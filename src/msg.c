@@ -393,6 +393,174 @@ put_field(FILE *out, const char *f, size_t len, struct msg_info *info,
 	return 0;
 }
 
+/* Text built in a caller's buffer; over marks what did not fit. */
+struct text {
+	char	*p;
+	size_t	 len;
+	size_t	 size;
+	int	 over;
+};
+
+static void
+text_add(struct text *t, const char *s, size_t len)
+{
+	if (len > t->size - t->len) {
+		t->over = 1;
+		return;
+	}
+	memcpy(t->p + t->len, s, len);
+	t->len += len;
+}
+
+static void
+text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/*
+ * Masquerading header addresses: a local address (no domain, or one of
+ * o->local) in From, To or Cc becomes local@o->masquerade, the way the
+ * envelope is rewritten. Everything else in the value is copied as is:
+ * display names, comments, groups.
+ */
+static int
+is_local_addr(const char *a, size_t len, const struct msg_opts *o,
+    size_t *at)
+{
+	size_t	i, k;
+	int	q = 0;
+
+	*at = len;
+	for (i = 0; i < len; i++) {
+		if (a[i] == '"')
+			q = !q;
+		else if (!q && a[i] == '@')
+			*at = i;
+	}
+	if (*at == len)
+		return len > 0;
+	for (k = 0; k < o->nlocal; k++)
+		if (strlen(o->local[k]) == len - *at - 1 &&
+		    strncasecmp(a + *at + 1, o->local[k], len - *at - 1) == 0)
+			return 1;
+	return 0;
+}
+
+/* Copy one address, masqueraded when local. */
+static void
+masq_addr(const char *a, size_t len, const struct msg_opts *o,
+    struct text *t)
+{
+	size_t	at;
+
+	if (!is_local_addr(a, len, o, &at)) {
+		text_add(t, a, len);
+		return;
+	}
+	text_add(t, a, at);
+	text_str(t, "@");
+	text_str(t, o->masquerade);
+}
+
+/* One element of an address list (between commas), rewritten. */
+static void
+masq_element(const char *v, size_t len, const struct msg_opts *o,
+    struct text *t)
+{
+	const char *lt = NULL, *gt = NULL;
+	size_t	s = 0, e = len, i;
+	int	q = 0, depth = 0, bare = 1;
+
+	for (i = 0; i < len; i++) {
+		if (depth == 0 && v[i] == '"')
+			q = !q;
+		else if (!q && v[i] == '(')
+			depth++;
+		else if (!q && v[i] == ')' && depth > 0)
+			depth--;
+		else if (!q && depth == 0 && v[i] == '<' && lt == NULL)
+			lt = v + i;
+		else if (!q && depth == 0 && v[i] == '>' && lt != NULL)
+			gt = v + i;
+	}
+	if (lt != NULL && gt != NULL && gt > lt) {	/* Name <addr> */
+		text_add(t, v, (size_t)(lt + 1 - v));
+		masq_addr(lt + 1, (size_t)(gt - lt - 1), o, t);
+		text_add(t, gt, (size_t)(v + len - gt));
+		return;
+	}
+	/* a bare addr-spec: one word, then only white space or comments */
+	while (s < e && is_wsp(v[s]))
+		s++;
+	for (i = s, q = 0; i < len; i++) {
+		if (v[i] == '"')
+			q = !q;
+		else if (!q && (is_wsp(v[i]) || v[i] == '(' ||
+		    v[i] == '\r' || v[i] == '\n'))
+			break;
+		else if (!q && v[i] == '<')
+			bare = 0;
+	}
+	e = i;
+	for (depth = 0; i < len; i++) {	/* what follows the word */
+		if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && !is_wsp(v[i]) && v[i] != '\r' &&
+		    v[i] != '\n')
+			bare = 0;
+	}
+	if (!bare || s == e) {
+		text_add(t, v, len);
+		return;
+	}
+	text_add(t, v, s);
+	masq_addr(v + s, e - s, o, t);
+	text_add(t, v + e, len - e);
+}
+
+/* The value of an address header, each element masqueraded. */
+static void
+masq_value(const char *v, size_t len, const struct msg_opts *o,
+    struct text *t)
+{
+	size_t	start = 0, i;
+	int	q = 0, depth = 0, angle = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len) {
+			char ch = v[i];
+
+			if (depth == 0 && ch == '"')
+				q = !q;
+			if (q)
+				continue;
+			if (ch == '(')
+				depth++;
+			else if (ch == ')' && depth > 0)
+				depth--;
+			else if (depth == 0 && ch == '<')
+				angle = 1;
+			else if (depth == 0 && ch == '>')
+				angle = 0;
+			if (depth > 0 || angle ||
+			    (ch != ',' && ch != ':' && ch != ';'))
+				continue;
+			if (ch == ':') {	/* a group's name: not an address */
+				text_add(t, v + start, i + 1 - start);
+				start = i + 1;
+				continue;
+			}
+		}
+		masq_element(v + start, i - start, o, t);
+		if (i < len)
+			text_add(t, v + i, 1);
+		start = i + 1;
+	}
+}
+
 struct reader {
 	FILE	*in;
 	FILE	*out;
@@ -407,6 +575,31 @@ struct reader {
 	char	*old_from;	/* with force_from: the From value dropped */
 	size_t	 old_fromlen;
 };
+
+/* An address field with its local addresses masqueraded. */
+static int
+put_masqueraded(struct reader *r, const char *f, size_t len, size_t n,
+    const struct msg_opts *o, struct msg_info *info, struct ferr *e)
+{
+	struct text	t;
+	size_t		size = 2 * len + 64 * 4 + strlen(o->masquerade) * len;
+	int		rc;
+
+	/* each address may grow by "@" and the domain: bound it loosely */
+	if (size > 4 * MSG_HEADER_MAX)
+		size = 4 * MSG_HEADER_MAX;
+	if ((t.p = malloc(size)) == NULL)
+		return ferr_set(e, FE_OS, errno, "header");
+	t.len = 0;
+	t.size = size;
+	t.over = 0;
+	text_add(&t, f, n + 1);
+	masq_value(f + n + 1, len - n - 1, o, &t);
+	rc = t.over ? put_field(r->out, f, len, info, e) :
+	    put_field(r->out, t.p, t.len, info, e);
+	free(t.p);
+	return rc;
+}
 
 /*
  * One header field (first line plus continuations, as read): keep it,
@@ -444,6 +637,9 @@ field(struct reader *r, const char *f, size_t len, const struct msg_opts *o,
 		if (is_name(f, n, "Bcc"))	/* the point of Bcc */
 			return 0;
 	}
+	if (o->masquerade != NULL && (is_name(f, n, "From") ||
+	    is_name(f, n, "To") || is_name(f, n, "Cc")))
+		return put_masqueraded(r, f, len, n, o, info, e);
 	return put_field(r->out, f, len, info, e);
 }
 
@@ -465,31 +661,6 @@ fields(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 	if (start < len)
 		return field(r, h + start, len - start, o, info, e);
 	return 0;
-}
-
-/* Text built in a caller's buffer; over marks what did not fit. */
-struct text {
-	char	*p;
-	size_t	 len;
-	size_t	 size;
-	int	 over;
-};
-
-static void
-text_add(struct text *t, const char *s, size_t len)
-{
-	if (len > t->size - t->len) {
-		t->over = 1;
-		return;
-	}
-	memcpy(t->p + t->len, s, len);
-	t->len += len;
-}
-
-static void
-text_str(struct text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
 }
 
 /* RFC 5322 3.3: "Sat, 28 Nov 2026 13:45:01 +0000", local time. */

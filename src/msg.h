@@ -48,6 +48,9 @@ struct msg_opts {
 	const char *from_addr;
 	const char *full_name;	/* -F: From's display name, or NULL */
 	int	 force_from;	/* replace From; the old one to Reply-To */
+	const char *masquerade;	/* local addresses in From/To/Cc go here */
+	const char *const *local;	/* names meaning this host */
+	size_t	 nlocal;
 	const char *warning;	/* an X-Authentication-Warning, or NULL */
 	/* Message-ID's right side; NULL or not a domain: "localhost" */
 	const char *host;

@@ -23,6 +23,8 @@ for who in admin ops1 ops2; do
 done
 check "bare root: sender masqueraded" grep -q \
     "^Return-Path: <root@$SH_DOMAIN>" "$LANDED"
+check "bare root: To header masqueraded" grep -q "^To: root@$SH_DOMAIN$" \
+    "$LANDED"
 FERRY_HOSTNAME=mynode.internal ferry_run "$aconf" -f root@mynode.internal \
     postmaster@mynode.internal < "$msg"
 check "postmaster@mynode.internal: via root, deduplicated" eval '

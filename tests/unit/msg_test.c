@@ -579,9 +579,65 @@ extract_fix_case(struct t *t)
 	msg_addrs_free(&info.rcpts);
 }
 
+/* Masquerading: a local address in From/To/Cc gets the domain. */
+static void
+masq_case(struct t *t, const char *in, const char *want)
+{
+	static const char *const local[] = { "mynode", "mynode.internal" };
+	struct msg_opts	o;
+	struct msg_info	info;
+	struct ferr	e;
+	char		out[2048];
+	int		ip[2];
+	ssize_t		n;
+	FILE		*tf = tmpfile();
+
+	memset(&o, 0, sizeof(o));
+	o.masquerade = "ex.com";
+	o.local = local;
+	o.nlocal = 2;
+	if (tf == NULL || pipe(ip) == -1) {
+		T_OK(t, 0, "setup");
+		return;
+	}
+	if (write(ip[1], in, strlen(in)) != (ssize_t)strlen(in))
+		T_OK(t, 0, "pipe write");
+	close(ip[1]);
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, msg_read(ip[0], fileno(tf), &o, &info, &e) == 0, in);
+	close(ip[0]);
+	lseek(fileno(tf), 0, SEEK_SET);
+	n = read(fileno(tf), out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	T_STREQ(t, out, want, want);
+	msg_addrs_free(&info.rcpts);
+	fclose(tf);
+}
+
+static void
+masq_cases(struct t *t)
+{
+	masq_case(t, "To: root\n\nb\n", "To: root@ex.com\n\nb\n");
+	masq_case(t, "To: Root User <root>, admin@other.org,\n"
+	    "\t\"Q, R\" <ops@mynode>\n\nb\n",
+	    "To: Root User <root@ex.com>, admin@other.org,\n"
+	    "\t\"Q, R\" <ops@ex.com>\n\nb\n");
+	masq_case(t, "From: root (Cron Daemon)\n\nb\n",
+	    "From: root@ex.com (Cron Daemon)\n\nb\n");
+	masq_case(t, "To: undisclosed-recipients:;\n\nb\n",
+	    "To: undisclosed-recipients:;\n\nb\n");
+	masq_case(t, "Cc: team: a, b@other;\n\nb\n",
+	    "Cc: team: a@ex.com, b@other;\n\nb\n");
+	masq_case(t, "To: x@MYNODE.internal\nSubject: root\n\nb\n",
+	    "To: x@ex.com\nSubject: root\n\nb\n");
+	masq_case(t, "To: a phrase without address\n\nb\n",
+	    "To: a phrase without address\n\nb\n");
+}
+
 void
 msg_test(struct t *t)
 {
+	masq_cases(t);
 	addrs_cases(t);
 	check_cases(t);
 	read_cases(t);
