@@ -63,3 +63,5 @@ check "install: spool and failed/ 2770" eval '[ "$(stat -c "%a %G" \
     "$inst/var/spool/ferry")" = "2770 $grp" ] && [ "$(stat -c "%a %G" \
     "$inst/var/spool/ferry/failed")" = "2770 $grp" ]'
 check "install: sample config" test -f "$inst/etc/ferry.conf.sample"
+check "install: man pages" eval '[ -f "$inst/usr/share/man/man8/ferry.8" ] &&
+    [ -f "$inst/usr/share/man/man5/ferry.conf.5" ]'
