@@ -21,6 +21,7 @@
 #include "log.h"
 #include "msg.h"
 #include "queue.h"
+#include "serve.h"
 #include "spool.h"
 
 #ifndef SYSCONFDIR
@@ -35,7 +36,7 @@
 
 enum mode {
 	MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY,
-	MODE_NEWALIASES
+	MODE_NEWALIASES, MODE_SERVE
 };
 enum deliver { DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
 
@@ -199,6 +200,8 @@ parse_b(struct opts *o, const char *v, struct ferr *e)
 		o->mode = MODE_MAILQ;
 	else if (strcmp(v, "i") == 0)
 		o->mode = MODE_NEWALIASES;
+	else if (strcmp(v, "s") == 0)
+		o->mode = MODE_SERVE;
 	else if (strcmp(v, "v") == 0)
 		o->mode = MODE_VERIFY;
 	else if (strcmp(v, "m") != 0)
@@ -772,6 +775,160 @@ mailq(struct spool *sp, struct ferr *e)
 	return EX_OK;
 }
 
+static int	run_queue(const struct conf *, const struct opts *,
+		    struct spool *, struct ferr *);
+
+/* -bs: each message the SMTP dialogue hands over becomes an entry. */
+struct bs {
+	const struct conf	*c;
+	struct spool		*sp;
+	struct spool_msg	 m;
+	struct spool_env	 env;
+	int			 open;
+	size_t			 queued;
+};
+
+static int
+bs_begin(void *arg, struct ferr *e)
+{
+	struct bs *b = arg;
+
+	if (spool_create(b->sp, &b->m, e) == -1)
+		return -1;
+	spool_env_init(&b->env);
+	b->open = 1;
+	return 0;
+}
+
+static int
+bs_data(void *arg, const char *buf, size_t len, struct ferr *e)
+{
+	struct bs *b = arg;
+	size_t	i, off;
+	ssize_t	n;
+
+	for (i = 0; i < len; i++) {
+		b->env.wire += 1 + (buf[i] == '\n');
+		if ((unsigned char)buf[i] >= 0x80)
+			b->env.flags |= SPOOL_F_8BIT;
+	}
+	b->env.size += (off_t)len;
+	for (off = 0; off < len; off += (size_t)n)
+		if ((n = write(b->m.fd, buf + off, len - off)) == -1) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			return ferr_set(e, FE_TEMP, errno, "write message");
+		}
+	return 0;
+}
+
+static int
+bs_end(void *arg, const char *from, const struct msg_addrs *rcpts,
+    char *reply, size_t size, struct ferr *e)
+{
+	struct bs	*b = arg;
+	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
+	const char	*local[LOCAL_NAMES];
+	size_t		 nlocal;
+
+	nlocal = local_names(b->c, names, local);
+	b->env.arrival = (long long)time(NULL);
+	if (b->c->from[0] != '\0')
+		snprintf(b->env.from, sizeof(b->env.from), "%s", b->c->from);
+	else if (from[0] != '\0')
+		masquerade(b->c, local, nlocal, from, b->env.from,
+		    sizeof(b->env.from));
+	if (rewrite_rcpts(b->c, rcpts, &b->env, e) == -1 ||
+	    spool_commit(b->sp, &b->m, &b->env, e) == -1)
+		return -1;
+	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu (queued)", b->m.id,
+	    b->env.from, (long long)b->env.size, b->env.nrcpt);
+	snprintf(reply, size, "250 2.0.0 Ok: queued as %s", b->m.id);
+	spool_release(&b->m);
+	spool_env_free(&b->env);
+	b->open = 0;
+	b->queued++;
+	return 0;
+}
+
+static void
+bs_abort(void *arg)
+{
+	struct bs *b = arg;
+
+	if (b->open) {
+		spool_abort(b->sp, &b->m);
+		spool_env_free(&b->env);
+	}
+	b->open = 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	for (; len > 0; p += n, len -= (size_t)n)
+		if ((n = write(fd, p, len)) == -1 && errno != EINTR)
+			return -1;
+		else if (n == -1)
+			n = 0;
+	return 0;
+}
+
+/*
+ * -bs: speak SMTP on stdin and stdout, as mutt and some PHP setups
+ * want; what is queued goes out when the dialogue ends.
+ */
+static int
+serve_stdio(const struct conf *c, const struct opts *o, struct spool *sp,
+    struct ferr *e)
+{
+	static const struct serve_ops ops = { bs_begin, bs_data, bs_end,
+	    bs_abort };
+	struct serve	*sv;
+	struct bs	 b;
+	char		 in[4096], out[4096], host[CONF_HOST_SIZE];
+	size_t		 off, used, outlen = 0;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.c = c;
+	b.sp = sp;
+	if ((sv = malloc(sizeof(*sv))) == NULL)
+		return ferr_set(e, FE_OS, errno, "session");
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	serve_init(sv, host);
+	if (serve_greeting(sv, out, sizeof(out), &outlen, e) == -1 ||
+	    write_all(STDOUT_FILENO, out, outlen) == -1)
+		rc = -1;
+	while (rc == 0 && (n = read(STDIN_FILENO, in, sizeof(in))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		for (off = 0; rc == 0 && off < (size_t)n; off += used) {
+			outlen = 0;
+			rc = serve_input(sv, in + off, (size_t)n - off, &used,
+			    out, sizeof(out), &outlen, &ops, &b, e);
+			if (write_all(STDOUT_FILENO, out, outlen) == -1)
+				rc = -1;
+		}
+	}
+	serve_eof(sv, &ops, &b);
+	free(sv);
+	if (rc == -1)
+		return -1;
+	if (b.queued > 0 && o->deliver != DELIVER_QUEUE)
+		return run_queue(c, o, sp, e);
+	return EX_OK;
+}
+
 /*
  * newaliases (-bi): there is no database to build; check the aliases
  * file and say what is wrong with it.
@@ -893,6 +1050,8 @@ cli_main(int argc, char **argv)
 		rc = run_queue(&c, &o, &sp, &e);
 	else if (o.mode == MODE_VERIFY)
 		rc = verify(&c, &o, &sp, &e);
+	else if (o.mode == MODE_SERVE)
+		rc = serve_stdio(&c, &o, &sp, &e);
 	else
 		rc = submit(&c, &o, &sp, &e);
 	spool_close(&sp);

@@ -75,3 +75,19 @@ printf 'Subject: x\nnot a header\n\nbody\n' > "$E2E_WORK/badhdr.eml"
 ferry_run "$fconf" "fixup@$SH_DOMAIN" < "$E2E_WORK/badhdr.eml"
 check "header line without a colon: exit 65" expect_rc 65
 check "header line without a colon: says so" grep -q "no colon" "$ERR"
+
+# -bs: SMTP on stdin and stdout, pipelined, as mutt can use it
+printf '%s\r\n' "EHLO client" "MAIL FROM:<s@$SH_DOMAIN>" \
+    "RCPT TO:<bs1@$SH_DOMAIN>" "RCPT TO:<bs2@$SH_DOMAIN>" "DATA" \
+    "Subject: over -bs" "" "..a dot line" "last" "." "QUIT" \
+    > "$E2E_WORK/bs.in"
+ferry_run "$fconf" -bs < "$E2E_WORK/bs.in"
+check "-bs: exit 0" expect_rc 0
+check "-bs: greeting, queued, bye" eval 'grep -q "^220 " "$OUT" &&
+    grep -q "^250 2.0.0 Ok: queued as [0-9a-f]\{16\}" "$OUT" &&
+    grep -q "^221 " "$OUT"'
+check "-bs: both recipients got it" eval 'landed bs1 1 && landed bs2 1'
+check "-bs: dot unstuffed" grep -q "^\.a dot line$" "$LANDED"
+printf '%s\r\n' "MAIL FROM:<s@$SH_DOMAIN>" "DATA" "QUIT" > "$E2E_WORK/bs2.in"
+ferry_run "$fconf" -bs < "$E2E_WORK/bs2.in"
+check "-bs: DATA without RCPT refused" grep -q "^554 " "$OUT"

@@ -24,6 +24,7 @@ main(void)
 		{ "auth", auth_test },
 		{ "conf", conf_test },
 		{ "msg", msg_test },
+		{ "serve", serve_test },
 		{ "smtp", smtp_test },
 		{ "spool", spool_test },
 		{ "ta", ta_test },

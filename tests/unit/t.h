@@ -22,6 +22,7 @@ void	alias_test(struct t *);
 void	auth_test(struct t *);
 void	conf_test(struct t *);
 void	msg_test(struct t *);
+void	serve_test(struct t *);
 void	smtp_test(struct t *);
 void	spool_test(struct t *);
 void	ta_test(struct t *);
