@@ -21,6 +21,9 @@ check "DSN: RET and ENVID (xtext) on MAIL" grep -q \
 check "DSN: NOTIFY on RCPT" grep -q \
     "^> RCPT TO:<flags@$SH_DOMAIN> NOTIFY=SUCCESS,FAILURE" "$ERR"
 sends -N never
+sends -odi
+sends -oeq
+sends -oew
 sends -bm
 sends -oi
 sends -oQ/tmp
@@ -33,6 +36,10 @@ sends -L mytag
 check "-L: syslog lines carry the tag" eval 'log_since "$SYSLOG_FILE" "$m" |
     grep -q "mytag\["'
 
+ferry_run "$fconf" -r "other@$SH_DOMAIN" "flags@$SH_DOMAIN" < "$msg"
+n=$((n + 1))
+check "-r: the envelope sender" eval 'landed flags "$n" &&
+    grep -q "^Return-Path: <other@$SH_DOMAIN>" "$LANDED"'
 ferry_run "$fconf" -B 9BIT "flags@$SH_DOMAIN" < "$msg"
 check "-B 9BIT: usage error" expect_rc 64
 ferry_run "$fconf" -bx < /dev/null

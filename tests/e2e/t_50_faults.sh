@@ -73,6 +73,20 @@ check "SIZE over the limit: no MAIL sent" eval '! log_since \
     "$(fault_log f)" "$m" | grep -q "< MAIL"'
 fault_rules f
 
+# -- SMTPUTF8 not offered (faultd does not): a UTF-8 address is refused
+printf 'Subject: utf8\n\nbody\n' > "$E2E_WORK/f.eml"
+ferry_run "$fconf" -oep -f "s@$SH_DOMAIN" "$(printf 'j\xc3\xb6rg@%s' \
+    "$SH_DOMAIN")" < "$E2E_WORK/f.eml"
+check "UTF-8 address, no SMTPUTF8: exit 69" expect_rc 69
+check "UTF-8 address, no SMTPUTF8: says so" grep -q "SMTPUTF8" "$ERR"
+
+# -- DSN not offered (faultd does not): -N and -R are not sent
+m=$(log_mark "$(fault_log f)")
+ferry_run "$fconf" -N never -R hdrs -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
+    < "$E2E_WORK/f.eml"
+check "no DSN offered: no NOTIFY or RET sent" eval '[ "$RC" -eq 0 ] &&
+    ! log_since "$(fault_log f)" "$m" | grep -q "NOTIFY=\|RET="'
+
 # -- STARTTLS: what the server sends before the handshake is dropped
 fault_rules f 'inject-after-starttls 250-fake\r\n250 AUTH PLAIN\r\n'
 printf 'Subject: inject\n\ninjected\n' > "$E2E_WORK/f.eml"

@@ -34,7 +34,8 @@ chmod 755 "$cdir/sbin/sendmail"
 as_sendmail() {
 	local mark
 	mark=$(log_mark "$cdir/argv")
-	(cd "$cdir/home" && HOME=$cdir/home unshare -m sh -c '
+	(cd "$cdir/home" && HOME=$cdir/home CHOST=${CHOST:-} unshare -m -u sh -c '
+	    { [ -z "$CHOST" ] || hostname "$CHOST"; } &&
 	    mount -t overlay ferry-e2e-sbin -o lowerdir="$0/sbin:/usr/sbin" \
 	        /usr/sbin &&
 	    mount -t overlay ferry-e2e-etc -o lowerdir="$0/etc:/etc" /etc &&
@@ -142,3 +143,17 @@ as_sendmail mutt -n -F "$cdir/muttrc" -s "subj mutt" \
     "mutt@$SH_DOMAIN" <<< "body mutt"
 check "mutt: exits 0" caller_ok mutt
 check "mutt: landed" caller_landed mutt "subj mutt" "body mutt"
+
+# The issue's test: a bare `mail -s test root` on a node named mynode,
+# with aliases and masquerade, lands at root's alias target as mail
+# from and to root@<masquerade domain>.
+printf 'root: rootmail@%s\n' "$SH_DOMAIN" > "$cdir/etc/aliases.ferry"
+sed -i -e '/^spool /a aliases '"$cdir"'/etc/aliases.ferry' \
+    -e '/^spool /a masquerade '"$SH_DOMAIN" "$cdir/etc/ferry.conf"
+echo hi | CHOST=mynode as_sendmail bsd-mailx -s test root
+check "mail root on mynode: exits 0" caller_ok bsd-mailx
+check "mail root on mynode: at the alias target" landed rootmail 1
+check "mail root on mynode: from root@<masquerade>" grep -q \
+    "^Return-Path: <root@$SH_DOMAIN>" "$LANDED"
+check "mail root on mynode: To root@<masquerade>" grep -q \
+    "^To: root@$SH_DOMAIN" "$LANDED"
