@@ -331,11 +331,7 @@ default_sender(const struct conf *c, char *out, size_t size)
 	struct passwd	*pw = getpwuid(getuid());
 	char		 host[CONF_HOST_SIZE];
 
-	if (c->helo[0] != '\0')
-		snprintf(host, sizeof(host), "%s", c->helo);
-	else if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
+	conf_host_name(c, host, sizeof(host));
 	if (snprintf(out, size, "%s@%s", pw != NULL ? pw->pw_name :
 	    "nobody", host) >= (int)size)
 		out[0] = '\0';		/* msg_addr_check refuses it */
@@ -562,11 +558,8 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 	mo.full_name = o->full_name;
 	if (c->masquerade[0] != '\0')
 		snprintf(host, sizeof(host), "%s", c->masquerade);
-	else if (c->helo[0] != '\0')
-		snprintf(host, sizeof(host), "%s", c->helo);
-	else if (gethostname(host, sizeof(host)) == -1)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
+	else
+		conf_host_name(c, host, sizeof(host));
 	mo.host = host;
 	mo.force_from = c->from[0] != '\0';
 	if (c->masquerade[0] != '\0') {

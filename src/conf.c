@@ -1188,3 +1188,13 @@ conf_wipe(struct conf *c)
 	explicit_bzero(c->password, sizeof(c->password));
 	c->has_password = 0;
 }
+
+void
+conf_host_name(const struct conf *c, char *out, size_t size)
+{
+	if (c->helo[0] != '\0')
+		copy_str(out, size, c->helo, strlen(c->helo));
+	else if (gethostname(out, size) == -1 || out[0] == '\0')
+		copy_str(out, size, "localhost", 9);
+	out[size - 1] = '\0';
+}

@@ -97,6 +97,11 @@ int	conf_finish(struct conf *c, struct ferr *e);
  * (mode & 004) is refused, naming the file. Errors are FE_CONFIG.
  */
 int	conf_load(struct conf *c, const char *path, struct ferr *e);
+/*
+ * The name this host goes by: helo, else the system's host name, else
+ * "localhost". For EHLO, the default sender and Message-IDs.
+ */
+void	conf_host_name(const struct conf *c, char *out, size_t size);
 /* Wipe the password from memory. */
 void	conf_wipe(struct conf *c);
 #endif

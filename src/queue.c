@@ -176,16 +176,6 @@ wire_size(int fd, off_t size)
 	return w;
 }
 
-static void
-host_name(const struct conf *c, char *out, size_t size)
-{
-	if (c->helo[0] != '\0')
-		snprintf(out, size, "%s", c->helo);
-	else if (gethostname(out, size) == -1 || out[0] == '\0')
-		snprintf(out, size, "localhost");
-	out[size - 1] = '\0';
-}
-
 /* Queue the DSN for env's failed recipients r[0..n) to its sender. */
 static int
 bounce(struct queue *q, const struct spool_msg *m,
@@ -199,7 +189,7 @@ bounce(struct queue *q, const struct spool_msg *m,
 	char		 host[CONF_HOST_SIZE], relay[CONF_HOST_SIZE + 8];
 	int		 rc = -1;
 
-	host_name(q->conf, host, sizeof(host));
+	conf_host_name(q->conf, host, sizeof(host));
 	snprintf(relay, sizeof(relay), "%s", q->conf->smarthost);
 	info.id = env->id;
 	info.sender = env->from;

@@ -320,11 +320,7 @@ ehlo(struct smtp_session *s, struct ferr *e)
 {
 	char	name[CONF_HOST_SIZE];
 
-	if (s->conf->helo[0] != '\0')
-		snprintf(name, sizeof(name), "%s", s->conf->helo);
-	else if (gethostname(name, sizeof(name)) == -1 || name[0] == '\0')
-		snprintf(name, sizeof(name), "localhost");
-	name[sizeof(name) - 1] = '\0';
+	conf_host_name(s->conf, name, sizeof(name));
 	if (cmd(s, -1, e, "EHLO %s", name) == -1 || flush_out(s, e) == -1 ||
 	    expect(s, 2, "EHLO", e) == -1)
 		return -1;
