@@ -644,7 +644,14 @@ background(struct queue *q, struct spool_msg *m, struct spool_env *env)
 		return EX_OK;
 	}
 	setsid();
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+	/*
+	 * An empty jail may have no /dev/null. A directory fd takes the
+	 * caller's place all the same: the caller's pipes close, and any
+	 * read or write on it fails instead of landing in a file.
+	 */
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fd = open("/", O_RDONLY | O_DIRECTORY);
+	if (fd != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
