@@ -36,7 +36,7 @@ UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h
 
-.PHONY: all deps check unit e2e demo install clean distclean
+.PHONY: all deps check unit e2e demo install uninstall clean distclean
 all: ferry
 
 deps: $(DEPS)/stamp
@@ -79,10 +79,14 @@ check: ferry $(BUILD)/unit
 demo: ferry
 	scripts/demo
 
-# DESTDIR, PREFIX, SYSCONFDIR, SPOOLDIR, FERRY_GROUP: see scripts/install.
+# DESTDIR, PREFIX, SYSCONFDIR, SPOOLDIR, FERRY_GROUP, FORCE: see
+# scripts/install; uninstall removes what its manifest lists.
 install: ferry
 	PREFIX=$(PREFIX) SYSCONFDIR=$(SYSCONFDIR) SPOOLDIR=$(SPOOLDIR) \
 	    DESTDIR=$(DESTDIR) scripts/install
+
+uninstall:
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/uninstall
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/mkanchors $(BUILD)/anchors.c ferry
