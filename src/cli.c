@@ -36,7 +36,7 @@
 
 enum mode {
 	MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY,
-	MODE_NEWALIASES, MODE_SERVE
+	MODE_NEWALIASES, MODE_SERVE, MODE_HOSTSTAT
 };
 enum deliver { DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
 
@@ -288,6 +288,9 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 		o->mode = MODE_MAILQ;
 	else if (strcmp(base, "newaliases") == 0)
 		o->mode = MODE_NEWALIASES;
+	else if (strcmp(base, "hoststat") == 0 ||
+	    strcmp(base, "purgestat") == 0)
+		o->mode = MODE_HOSTSTAT;
 	/*
 	 * sendmail's -V takes an envid; a -V with nothing after it (as in
 	 * "ferry -V") can only be asking for the version
@@ -1019,6 +1022,13 @@ cli_main(int argc, char **argv)
 	}
 	if (o.mode == MODE_VERSION)
 		return print_version();
+	/*
+	 * ferry keeps no per-host status, so hoststat has nothing to show
+	 * and purgestat nothing to purge; FreeBSD's daily periodic runs
+	 * both through mailer.conf and takes output as trouble.
+	 */
+	if (o.mode == MODE_HOSTSTAT)
+		return EX_OK;
 	/* a caller's own config must not be read with ferry's group */
 	if (o.conf_given && getuid() != 0 && setgid(getgid()) == -1) {
 		fprintf(stderr, "ferry: setgid: %s\n", strerror(errno));
