@@ -83,7 +83,7 @@ demo: ferry
 # scripts/install; uninstall removes what its manifest lists.
 install: ferry
 	PREFIX=$(PREFIX) SYSCONFDIR=$(SYSCONFDIR) SPOOLDIR=$(SPOOLDIR) \
-	    DESTDIR=$(DESTDIR) scripts/install
+	    DESTDIR=$(DESTDIR) FORCE=$(FORCE) scripts/install
 
 uninstall:
 	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/uninstall

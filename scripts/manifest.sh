@@ -23,6 +23,7 @@ mf_rec() { printf '%s %s\n' "$1" "$2" >> "$MF_TMP"; }
 # kept, so an upgrade still knows what the first install made.
 mf_begin() {
 	MF_PATH=$1
+	[ -z "$MF_ROOT" ] || mkdir -p "$MF_ROOT" || exit 1	# a new DESTDIR
 	if [ -f "$MF_ROOT$MF_PATH" ]; then
 		MF_OLD=$MF_ROOT$MF_PATH
 		cat "$MF_OLD" >> "$MF_TMP"
