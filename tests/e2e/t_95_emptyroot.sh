@@ -113,9 +113,10 @@ sed 's|^spool .*|spool /var/spool/ferry|' "$er/etc/ferry.conf" \
     > "$E2E_WORK/jail-linux.out" 2>&1
 rc=$?
 check "jail/install --os linux: exit 0" eval '[ "$rc" -eq 0 ]'
-check "jail linux: sendmail links" eval '[ "$(readlink "$jr/usr/sbin/sendmail")" = \
-    /usr/local/sbin/ferry ] && [ -L "$jr/usr/lib/sendmail" ] &&
-    [ -L "$jr/usr/bin/mailq" ] && [ -L "$jr/usr/bin/newaliases" ]'
+check "jail linux: sendmail links" eval \
+    '[ "$(readlink "$jr/usr/sbin/sendmail")" = /usr/local/sbin/ferry ] &&
+    [ -L "$jr/usr/lib/sendmail" ] && [ -L "$jr/usr/bin/mailq" ] &&
+    [ -L "$jr/usr/bin/newaliases" ]'
 check "jail linux: cron line every 7 minutes and at boot" eval \
     'grep -q "^\*/7 \* \* \* \*	root	/usr/local/sbin/ferry -q$" \
     "$jr/etc/cron.d/ferry" && grep -q "^@reboot" "$jr/etc/cron.d/ferry"'
@@ -188,8 +189,9 @@ check "jail/uninstall systemd: only the fake systemd is left" eval \
 jf=$E2E_WORK/jail-freebsd
 rm -rf "$jf"
 mkdir -p "$jf/etc/mail"
-printf 'sendmail\t/usr/libexec/dma\nmailq\t/usr/libexec/dma\nrmail\t/usr/libexec/dma\n' \
-    > "$jf/etc/mail/mailer.conf"
+for n in sendmail mailq rmail; do
+	printf '%s\t/usr/libexec/dma\n' "$n"
+done > "$jf/etc/mail/mailer.conf"
 printf 'wheel:*:0:root\n' > "$jf/etc/group"
 cp -p "$jf/etc/mail/mailer.conf" "$E2E_WORK/mailer.conf.before"
 tree "$jf" > "$E2E_WORK/jail-freebsd.before"
@@ -203,7 +205,7 @@ missing=
 for n in sendmail send-mail mailq newaliases hoststat purgestat; do
 	grep -qx "$n	/usr/local/sbin/ferry" "$mc" || missing="$missing $n"
 done
-check "jail freebsd: mailer.conf maps all six names${missing:+ (missing:$missing)}" \
+check "jail freebsd: mailer.conf maps all six${missing:+ (not:$missing)}" \
     test -z "$missing"
 check "jail freebsd: other mailer.conf lines kept, original saved" eval \
     'grep -q "^rmail" "$mc" && ! grep -q "^sendmail.*dma" "$mc" &&
@@ -234,8 +236,9 @@ check "jail/uninstall freebsd: root and mailer.conf as before" eval \
 dd=$E2E_WORK/destdir
 rm -rf "$dd"
 mkdir -p "$dd"
-sed -n '/<!-- install-list -->/,/<!-- \/install-list -->/s/^    \([^ ]*\).*/\1/p' \
-    "$FERRY_ROOT/README.md" | LC_ALL=C sort > "$E2E_WORK/readme.list"
+sed -n '/<!-- install-list -->/,/<!-- \/install-list -->/{
+    s/^    \([^ ]*\).*/\1/p
+    }' "$FERRY_ROOT/README.md" | LC_ALL=C sort > "$E2E_WORK/readme.list"
 (cd "$FERRY_ROOT" && make -s install DESTDIR="$dd") \
     > "$E2E_WORK/make-install.out" 2>&1
 rc=$?
