@@ -326,34 +326,46 @@ is_wsp(char ch)
 
 /*
  * Where to fold the line p[0..n) next after pos: before the last white
- * space that keeps p[pos..cut) within MSG_LINE_MAX, with text before
- * it on that line and text after it (RFC 5322 3.2.2: no line of white
+ * space that keeps p[pos..cut) within room bytes, with text before it
+ * on that line and text after it (RFC 5322 3.2.2: no line of white
  * space only); 0 when there is none. last is p's last non-space byte.
  */
 static size_t
-fold_next(const char *p, size_t pos, size_t last)
+fold_next(const char *p, size_t pos, size_t last, size_t room)
 {
 	size_t	i, cut = 0;
 
-	for (i = pos + 1; i < last && i - pos <= MSG_LINE_MAX; i++)
+	for (i = pos + 1; i < last && i - pos <= room; i++)
 		if (is_wsp(p[i]) && !is_wsp(p[i - 1]))
 			cut = i;
 	return cut;
 }
 
+/* A hard cut at most room bytes after pos, not inside a UTF-8 char. */
+static size_t
+cut_hard(const char *p, size_t pos, size_t room)
+{
+	size_t	cut = pos + room, k;
+
+	for (k = 0; k < 3 && ((unsigned char)p[cut] & 0xc0) == 0x80; k++)
+		cut--;
+	return k < 3 ? cut : pos + room;
+}
+
 /*
  * One physical line of a header field, with its line end if it has
  * one. Over MSG_LINE_MAX it is folded (RFC 5322 2.1.1, 2.2.3) before
- * existing white space, but only when every piece then fits: a long
- * unbreakable token is better left whole than cut into a line that is
- * still too long.
+ * existing white space. A run with no white space to fold at is cut
+ * at the limit with a line end and a space put in, as Postfix does
+ * (smtp_line_length_limit): the reader sees one extra space, but the
+ * relay takes the message. White space ending such a line is dropped.
  */
 static int
 put_line(FILE *out, const char *p, size_t len, struct msg_info *info,
     struct ferr *e)
 {
 	const char *eol;
-	size_t	n = len, pos, cut, last;
+	size_t	n = len, pos, cut, last, room = MSG_LINE_MAX;
 
 	if (n > 0 && p[n - 1] == '\n' && --n > 0 && p[n - 1] == '\r')
 		n--;
@@ -362,16 +374,22 @@ put_line(FILE *out, const char *p, size_t len, struct msg_info *info,
 	eol = len - n == 2 ? "\r\n" : "\n";
 	for (last = n - 1; last > 0 && is_wsp(p[last]); last--)
 		;
-	for (pos = 0; n - pos > MSG_LINE_MAX; pos = cut)
-		if ((cut = fold_next(p, pos, last)) == 0)
-			return put(out, p, len, info, e);
-	for (pos = 0; n - pos > MSG_LINE_MAX; pos = cut) {
-		cut = fold_next(p, pos, last);
-		if (put(out, p + pos, cut - pos, info, e) == -1 ||
+	n = last + 1;
+	for (pos = 0; n - pos > room; pos = cut) {
+		if ((cut = fold_next(p, pos, last, room)) == 0)
+			cut = cut_hard(p, pos, room);
+		if ((room < MSG_LINE_MAX && put(out, " ", 1, info, e) == -1) ||
+		    put(out, p + pos, cut - pos, info, e) == -1 ||
 		    put(out, eol, strlen(eol), info, e) == -1)
 			return -1;
+		/* a cut line goes on after an added space */
+		room = is_wsp(p[cut]) ? MSG_LINE_MAX : MSG_LINE_MAX - 1;
 	}
-	return put(out, p + pos, len - pos, info, e);
+	if (room < MSG_LINE_MAX && put(out, " ", 1, info, e) == -1)
+		return -1;
+	if (put(out, p + pos, n - pos, info, e) == -1)
+		return -1;
+	return p[len - 1] == '\n' ? put(out, eol, strlen(eol), info, e) : 0;
 }
 
 /* A header field as read or built, line by line. */
@@ -574,6 +592,13 @@ struct reader {
 	int	 reply_to;	/* the message has a Reply-To */
 	char	*old_from;	/* with force_from: the From value dropped */
 	size_t	 old_fromlen;
+	int	 hdr8;		/* 8-bit bytes in the header block */
+	int	 qp_ok;		/* a text body we may re-encode */
+	int	 long_body;	/* a body line over MSG_LINE_MAX, kept raw */
+	off_t	 cte_off;	/* the Content-Transfer-Encoding written */
+	off_t	 cte_end;
+	off_t	 hend;		/* where the header fields end in out */
+	off_t	 body_off;	/* where the body starts in out */
 };
 
 /* An address field with its local addresses masqueraded. */
@@ -629,6 +654,14 @@ field(struct reader *r, const char *f, size_t len, const struct msg_opts *o,
 		return 0;
 	} else if (is_name(f, n, "From"))
 		r->seen |= MSG_ADDED_FROM;
+	else if (is_name(f, n, "Content-Transfer-Encoding")) {
+		/* dropped again if the body becomes quoted-printable */
+		r->cte_off = info->size;
+		if (put_field(r->out, f, len, info, e) == -1)
+			return -1;
+		r->cte_end = info->size;
+		return 0;
+	}
 	if (o->extract && (is_name(f, n, "To") || is_name(f, n, "Cc") ||
 	    is_name(f, n, "Bcc"))) {
 		if (msg_parse_addrs(f + n + 1, len - n - 1, &info->rcpts,
@@ -929,14 +962,84 @@ fixup(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 	return 0;
 }
 
+/*
+ * The value of the header field name in the block as read, and how
+ * many such fields there are; *v is NULL when there is none.
+ */
+static size_t
+hdr_find(const struct reader *r, const char *name, const char **v,
+    size_t *vlen)
+{
+	const char *h = r->hdr;
+	size_t	i = 0, end, n, count = 0;
+
+	*v = NULL;
+	*vlen = 0;
+	while (i < r->hlen) {
+		for (end = i; end < r->hlen; end++)	/* the whole field */
+			if (h[end] == '\n' && (end + 1 == r->hlen ||
+			    !is_wsp(h[end + 1])))
+				break;
+		if (end < r->hlen)
+			end++;
+		if (field_name(h + i, end - i, &n) && is_name(h + i, n, name) &&
+		    count++ == 0) {
+			*v = h + i + n + 1;
+			*vlen = end - i - n - 1;
+		}
+		i = end;
+	}
+	return count;
+}
+
+/* Does value (white space around it skipped) begin with word? */
+static int
+value_is(const char *v, size_t len, const char *word, int prefix)
+{
+	size_t	wlen = strlen(word);
+
+	while (len > 0 && isspace((unsigned char)*v)) {
+		v++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)v[len - 1]))
+		len--;
+	if (len < wlen || strncasecmp(v, word, wlen) != 0)
+		return 0;
+	return prefix || len == wlen || v[wlen] == ';' || v[wlen] == '(' ||
+	    isspace((unsigned char)v[wlen]);
+}
+
+/*
+ * RFC 2045: a body we may turn into quoted-printable is one part of
+ * text (no Content-Type is text/plain) in 7bit or 8bit, that is, not
+ * encoded yet. Multipart bodies and encoded ones are left to wrap.
+ */
+static int
+text_body(const struct reader *r)
+{
+	const char *v;
+	size_t	len, n;
+
+	n = hdr_find(r, "Content-Type", &v, &len);
+	if (n > 1 || (n == 1 && !value_is(v, len, "text/", 1)))
+		return 0;
+	n = hdr_find(r, "Content-Transfer-Encoding", &v, &len);
+	return n == 0 || (n == 1 && (value_is(v, len, "7bit", 0) ||
+	    value_is(v, len, "8bit", 0)));
+}
+
 /* The header block is complete: write it, and what fix-up adds. */
 static int
 hdr_end(struct reader *r, const struct msg_opts *o, struct msg_info *info,
     struct ferr *e)
 {
-	if (fields(r, o, info, e) == -1)
+	r->qp_ok = text_body(r);
+	if (fields(r, o, info, e) == -1 ||
+	    (o->fixup && fixup(r, o, info, e) == -1))
 		return -1;
-	return o->fixup ? fixup(r, o, info, e) : 0;
+	r->hend = info->size;
+	return 0;
 }
 
 /* What a line does in the header block. */
@@ -996,6 +1099,293 @@ hdr_add(struct reader *r, const char *line, size_t len, struct ferr *e)
 	return 0;
 }
 
+/*
+ * One body line, with its line end if it has one. Over MSG_LINE_MAX
+ * (RFC 5322 2.1.1) a text body is kept as it is, to be re-encoded at
+ * the end; any other is cut at the limit with a line end and a space
+ * put in, as Postfix does: encoded parts ignore it, and no byte is lost.
+ */
+static int
+body_put(struct reader *r, const char *p, size_t len,
+    struct msg_info *info, struct ferr *e)
+{
+	size_t	n = len, pos, cut, room = MSG_LINE_MAX;
+	const char *eol;
+
+	if (n > 0 && p[n - 1] == '\n' && --n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n <= MSG_LINE_MAX)
+		return put(r->out, p, len, info, e);
+	if (r->qp_ok) {
+		r->long_body = 1;
+		return put(r->out, p, len, info, e);
+	}
+	eol = len - n == 2 ? "\r\n" : "\n";
+	for (pos = 0; n - pos > room; pos = cut) {
+		cut = pos + room;
+		if (p[cut - 1] == '\r')	/* keep a CR with its LF */
+			cut--;
+		if ((pos > 0 && put(r->out, " ", 1, info, e) == -1) ||
+		    put(r->out, p + pos, cut - pos, info, e) == -1 ||
+		    put(r->out, eol, strlen(eol), info, e) == -1)
+			return -1;
+		room = MSG_LINE_MAX - 1;
+	}
+	if (put(r->out, " ", 1, info, e) == -1)
+		return -1;
+	return put(r->out, p + pos, len - pos, info, e);
+}
+
+#define QP_LINE_MAX	76	/* RFC 2045 6.7 (5): with the soft "=" */
+#define QP_BUF_SIZE	8192
+
+/*
+ * A quoted-printable encoder (RFC 2045 6.7) writing at off in fd.
+ * White space is held back one byte: at a line's end it must be
+ * encoded, and a soft break never follows it, so no decoder strips it.
+ */
+struct qp {
+	int		 fd;
+	off_t		 off;
+	const char	*eol;		/* for soft line breaks */
+	char		 buf[QP_BUF_SIZE];
+	size_t		 len;
+	size_t		 col;
+	int		 ws;		/* a space or tab held back, or 0 */
+	int		 cr;		/* a CR held back */
+	int		 err;
+};
+
+static void
+qp_flush(struct qp *q)
+{
+	size_t	done = 0;
+	ssize_t	n;
+
+	while (done < q->len && !q->err) {
+		n = pwrite(q->fd, q->buf + done, q->len - done, q->off);
+		if (n <= 0) {
+			q->err = n == 0 ? EIO : errno;
+			break;
+		}
+		done += (size_t)n;
+		q->off += n;
+	}
+	q->len = 0;
+}
+
+static void
+qp_out(struct qp *q, const char *s, size_t len)
+{
+	if (q->len + len > sizeof(q->buf))
+		qp_flush(q);
+	memcpy(q->buf + q->len, s, len);
+	q->len += len;
+}
+
+/* One encoded or literal byte; need is what must fit on the line. */
+static void
+qp_token(struct qp *q, unsigned char ch, int encode, size_t need)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	tok[3] = { (char)ch };
+	size_t	n = 1;
+
+	if (encode) {
+		tok[0] = '=';
+		tok[1] = hex[ch >> 4];
+		tok[2] = hex[ch & 15];
+		n = 3;
+	}
+	if (q->col + (need > n ? need : n) > QP_LINE_MAX - 1) {
+		qp_out(q, "=", 1);
+		qp_out(q, q->eol, strlen(q->eol));
+		q->col = 0;
+	}
+	qp_out(q, tok, n);
+	q->col += n;
+}
+
+/* The held-back space: literal, unless a line end comes next. */
+static void
+qp_ws(struct qp *q, int at_eol)
+{
+	if (q->ws != 0)
+		/* room for it and the token after it: no break after it */
+		qp_token(q, (unsigned char)q->ws, at_eol, at_eol ? 3 : 4);
+	q->ws = 0;
+}
+
+static void
+qp_byte(struct qp *q, unsigned char ch)
+{
+	if (q->cr) {
+		q->cr = 0;
+		if (ch == '\n') {
+			qp_ws(q, 1);
+			qp_out(q, "\r\n", 2);
+			q->col = 0;
+			return;
+		}
+		qp_ws(q, 0);
+		qp_token(q, '\r', 1, 3);	/* a bare CR survives */
+	}
+	if (ch == '\r') {
+		q->cr = 1;
+	} else if (ch == '\n') {
+		qp_ws(q, 1);
+		qp_out(q, "\n", 1);
+		q->col = 0;
+	} else if (ch == ' ' || ch == '\t') {
+		qp_ws(q, 0);
+		q->ws = ch;
+	} else {
+		qp_ws(q, 0);
+		qp_token(q, ch, ch == '=' || ch < 33 || ch > 126, 1);
+	}
+}
+
+static void
+qp_end(struct qp *q)
+{
+	qp_ws(q, 1);
+	if (q->cr)
+		qp_token(q, '\r', 1, 3);
+	q->cr = 0;
+	qp_flush(q);
+}
+
+/* Copy fd's bytes [from, to) to at, in chunks, front to back. */
+static int
+move(int fd, off_t from, off_t to, off_t at, struct ferr *e)
+{
+	char	buf[QP_BUF_SIZE];
+	ssize_t	n;
+	size_t	want;
+
+	while (from < to) {
+		want = to - from < (off_t)sizeof(buf) ? (size_t)(to - from) :
+		    sizeof(buf);
+		if ((n = pread(fd, buf, want, from)) <= 0)
+			return ferr_set(e, FE_TEMP, n == 0 ? EIO : errno,
+			    "reread message");
+		if (pwrite(fd, buf, (size_t)n, at) != n)
+			return ferr_set(e, FE_TEMP, errno, "write message");
+		from += n;
+		at += n;
+	}
+	return 0;
+}
+
+/* The new size and wire bytes of fd's first size bytes. */
+static int
+recount(int fd, off_t size, struct msg_info *info, struct ferr *e)
+{
+	char	buf[QP_BUF_SIZE];
+	off_t	off = 0;
+	ssize_t	n, i;
+
+	info->size = info->wire = size;
+	while (off < size) {
+		n = pread(fd, buf, size - off < (off_t)sizeof(buf) ?
+		    (size_t)(size - off) : sizeof(buf), off);
+		if (n <= 0)
+			return ferr_set(e, FE_TEMP, n == 0 ? EIO : errno,
+			    "reread message");
+		for (i = 0; i < n; i++)
+			if (buf[i] == '\n')
+				info->wire++;
+		off += n;
+	}
+	return 0;
+}
+
+/* The body, fd's bytes [from, to), through the encoder. */
+static int
+encode_body(struct qp *q, off_t from, off_t to, struct ferr *e)
+{
+	char	buf[QP_BUF_SIZE];
+	ssize_t	n, i;
+
+	while (from < to && q->err == 0) {
+		n = pread(q->fd, buf, to - from < (off_t)sizeof(buf) ?
+		    (size_t)(to - from) : sizeof(buf), from);
+		if (n <= 0)
+			return ferr_set(e, FE_TEMP, n == 0 ? EIO : errno,
+			    "reread message");
+		for (i = 0; i < n; i++)
+			qp_byte(q, (unsigned char)buf[i]);
+		from += n;
+	}
+	qp_end(q);
+	return 0;
+}
+
+/*
+ * The body had a line over the limit: make it quoted-printable. The
+ * new header tail, MIME fields and encoded body are written after the
+ * end of out, then moved down over the old ones (the copy runs front
+ * to back and the target is lower, so nothing is read after it is
+ * overwritten). The spool entry is not committed yet: a crash here
+ * loses nothing the caller was told was queued.
+ */
+static int
+qp_rewrite(struct reader *r, struct msg_info *info, struct ferr *e)
+{
+	struct qp	*q;
+	const char	*v, *eol = r->hlen > 0 ? hdr_eol(r) : "\n";
+	char		 f[64];
+	off_t		 end = info->size, keep, from;
+	size_t		 len;
+	int		 fd = fileno(r->out), rc = -1;
+
+	keep = r->cte_end > r->cte_off ? r->cte_off : r->hend;
+	from = r->cte_end > r->cte_off ? r->cte_end : r->hend;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return ferr_set(e, FE_OS, errno, "encode message");
+	q->fd = fd;
+	q->eol = eol;
+	q->off = end;
+	if (move(fd, from, r->hend, q->off, e) == -1)
+		goto out;
+	q->off += r->hend - from;
+	if (hdr_find(r, "MIME-Version", &v, &len) == 0) {
+		qp_out(q, "MIME-Version: 1.0", 17);
+		qp_out(q, eol, strlen(eol));
+	}
+	qp_out(q, "Content-Transfer-Encoding: quoted-printable", 43);
+	qp_out(q, eol, strlen(eol));
+	/* no Content-Type is US-ASCII (RFC 2045 5.2); 8 bits are UTF-8 */
+	if (info->eightbit && hdr_find(r, "Content-Type", &v, &len) == 0) {
+		snprintf(f, sizeof(f), "Content-Type: text/plain; "
+		    "charset=utf-8%s", eol);
+		qp_out(q, f, strlen(f));
+	}
+	qp_flush(q);
+	if (q->err == 0 && move(fd, r->hend, r->body_off, q->off, e) == -1)
+		goto out;
+	q->off += r->body_off - r->hend;
+	if (encode_body(q, r->body_off, end, e) == -1)
+		goto out;
+	if (q->err != 0) {
+		ferr_set(e, FE_TEMP, q->err, "write message");
+		goto out;
+	}
+	if (move(fd, end, q->off, keep, e) == -1)
+		goto out;
+	if (ftruncate(fd, keep + (q->off - end)) == -1) {
+		ferr_set(e, FE_TEMP, errno, "write message");
+		goto out;
+	}
+	if (recount(fd, keep + (q->off - end), info, e) == -1)
+		goto out;
+	info->eightbit = r->hdr8;	/* the body is 7-bit now */
+	rc = 0;
+out:
+	free(q);
+	return rc;
+}
+
 static int
 copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
     struct ferr *e)
@@ -1017,6 +1407,7 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 			for (i = 0; i < len; i++)
 				if ((unsigned char)r->line[i] >= 0x80)
 					info->eightbit = 1;
+			r->hdr8 = in_hdr && info->eightbit;
 		}
 		if (in_hdr) {
 			switch (classify(r->line, len, r->hlen)) {
@@ -1027,9 +1418,11 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 				continue;
 			case HL_END:
 				in_hdr = 0;
-				if (hdr_end(r, o, info, e) == -1)
+				if (hdr_end(r, o, info, e) == -1 ||
+				    put(r->out, r->line, len, info, e) == -1)
 					return -1;
-				break;
+				r->body_off = info->size;
+				continue;
 			case HL_BODY:
 				/*
 				 * Only the first line may start the body:
@@ -1046,10 +1439,11 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 				if (hdr_end(r, o, info, e) == -1 ||
 				    put(r->out, "\n", 1, info, e) == -1)
 					return -1;
+				r->body_off = info->size;
 				break;
 			}
 		}
-		if (put(r->out, r->line, len, info, e) == -1)
+		if (body_put(r, r->line, len, info, e) == -1)
 			return -1;
 	}
 	if (ferror(r->in))
@@ -1058,7 +1452,7 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 		return -1;
 	if (fflush(r->out) == EOF)
 		return ferr_set(e, FE_TEMP, errno, "write message");
-	return 0;
+	return r->long_body ? qp_rewrite(r, info, e) : 0;
 }
 
 int

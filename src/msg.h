@@ -75,7 +75,11 @@ struct msg_info {
  * Cc and Bcc go to info->rcpts and Bcc is left out. With o->fixup, a
  * missing Date, Message-ID or From (o->from_addr, named o->full_name)
  * is added after the other fields. A header line over MSG_LINE_MAX is
- * folded at white space when every piece then fits, else left as is.
+ * folded at white space, a longer run without it cut (line end and a
+ * space put in). A body line over it makes a single-part text body
+ * not yet encoded quoted-printable (out must be readable and seekable,
+ * as a spool file is; MIME fields added or replaced); in any other
+ * body such a line is cut like a header run.
  * The first line starts the body if it is not a field; FE_DATA for a
  * later header line that is neither field nor continuation, a bare CR
  * in a header line, a NUL byte, a header block over MSG_HEADER_MAX,

@@ -408,6 +408,79 @@ out:
 	return rc;
 }
 
+/*
+ * The EHLO reply's keywords (kw NULL) or the arguments of keyword kw,
+ * space-separated in out, cut to fit: to say what a server offers.
+ */
+static void
+ehlo_list(const struct smtp_reply *r, const char *kw, char *out,
+    size_t size)
+{
+	const char	*p = r->text, *end = r->text + r->len, *nl, *arg;
+	size_t		 len, alen, olen = 0;
+	int		 n, first = 1;
+
+	out[0] = '\0';
+	for (; p < end && olen < size; p = nl + 1, first = 0) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		len = (size_t)(nl - p);
+		if (first)
+			continue;
+		if (kw == NULL) {
+			for (alen = 0; alen < len && p[alen] != ' '; alen++)
+				;
+			arg = p;
+		} else if (!keyword(p, len, kw, &arg, &alen))
+			continue;
+		n = snprintf(out + olen, size - olen, "%s%.*s",
+		    olen > 0 ? " " : "", (int)alen, arg);
+		if (n < 0)
+			break;
+		olen += (size_t)n;
+	}
+}
+
+/*
+ * user is set but the server offers no AUTH: say what it does offer,
+ * and that AUTH often appears only after STARTTLS.
+ */
+static int
+no_auth(struct smtp_session *s, struct ferr *e)
+{
+	char	ext[160];
+
+	ehlo_list(&s->reply, NULL, ext, sizeof(ext));
+	if ((s->ext.flags & SMTP_EXT_STARTTLS) && s->conn.on != 2)
+		return ferr_set(e, FE_CONFIG, 0, "server offers no AUTH "
+		    "before TLS, usually it comes after STARTTLS: set `tls "
+		    "starttls`; it offers: %s", ext[0] ? ext : "nothing");
+	return ferr_set(e, FE_CONFIG, 0, "server offers no AUTH but user "
+	    "is set: use the submission port (587 or 465) or remove "
+	    "`user`; it offers: %s", ext[0] ? ext : "nothing");
+}
+
+/*
+ * No greeting came. With `tls starttls` or `none` against a port that
+ * starts TLS at once (465), the server waits silently for a
+ * ClientHello: the session is lost anyway, so ask it with one.
+ */
+static int
+greeting_fail(struct smtp_session *s, struct ferr *e)
+{
+	enum tls_saw saw = tls_saw(&s->conn);
+
+	if (s->conf->tls == CONF_TLS_IMPLICIT || saw == TLS_SAW_SMTP ||
+	    saw == TLS_SAW_OTHER)
+		return -1;
+	if (saw == TLS_SAW_NOTHING && !tls_probe(&s->conn))
+		return -1;
+	return ferr_set(e, FE_CONFIG, 0, "the server began TLS at once and "
+	    "sent no SMTP greeting: it is an implicit-TLS port; set `tls "
+	    "implicit` (or use the STARTTLS port, 587)");
+}
+
 static int
 authenticate(struct smtp_session *s, struct ferr *e)
 {
@@ -417,15 +490,14 @@ authenticate(struct smtp_session *s, struct ferr *e)
 	if (s->conn.on != 2 && s->conf->tls != CONF_TLS_NONE)
 		return ferr_set(e, FE_SOFTWARE, 0, "AUTH before TLS");
 	if (!(s->ext.flags & SMTP_EXT_AUTH))
-		return ferr_set(e, FE_CONFIG, 0, "server offers no AUTH "
-		    "but user is set");
+		return no_auth(s, e);
 	mech = auth_choose(s->ext.auth, s->conf->auth);
 	if (mech == 0) {
-		auth_names(s->ext.auth, offered, sizeof(offered));
+		ehlo_list(&s->reply, "AUTH", offered, sizeof(offered));
 		auth_names(s->conf->auth, allowed, sizeof(allowed));
-		return ferr_set(e, FE_CONFIG, 0, "server offers AUTH %s; "
-		    "auth allows %s", offered[0] ? offered : "(none known)",
-		    allowed);
+		return ferr_set(e, FE_CONFIG, 0, "server does not offer "
+		    "the AUTH that `auth` allows (%s): set `auth` to one it "
+		    "offers: %s", allowed, offered[0] ? offered : "(none)");
 	}
 	if (auth_exchange(s, mech, e) == -1)
 		return -1;
@@ -462,7 +534,9 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (c->tls == CONF_TLS_IMPLICIT &&
 	    tls_start(&s->conn, name, s->trust, e) == -1)
 		return -1;
-	if (expect(s, 2, "greeting", e) == -1 || ehlo(s, e) == -1)
+	if (expect(s, 2, "greeting", e) == -1)
+		return greeting_fail(s, e);
+	if (ehlo(s, e) == -1)
 		return -1;
 	if (c->tls == CONF_TLS_STARTTLS && starttls(s, name, e) == -1)
 		return -1;

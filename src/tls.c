@@ -1,6 +1,8 @@
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -161,6 +163,35 @@ static const br_x509_class x509_pinned = {
 	x_get_pkey
 };
 
+/* Keep the server's first bytes: they tell TLS from a banner. */
+static void
+note_first(struct tls_conn *c, const unsigned char *buf, size_t len)
+{
+	size_t	n = sizeof(c->first) - c->nfirst;
+
+	if (n > len)
+		n = len;
+	memcpy(c->first + c->nfirst, buf, n);
+	c->nfirst += n;
+}
+
+enum tls_saw
+tls_saw(const struct tls_conn *c)
+{
+	const unsigned char *p = c->first;
+
+	if (c->nfirst == 0)
+		return TLS_SAW_NOTHING;
+	/* a handshake (22) or alert (21) record of TLS 1.x or SSL 3 */
+	if (c->nfirst >= 2 && (p[0] == 0x16 || p[0] == 0x15) && p[1] == 3)
+		return TLS_SAW_TLS;
+	/* RFC 5321 4.2: a greeting is "220" (or 554) then SP or '-' */
+	if (c->nfirst >= 4 && isdigit(p[0]) && isdigit(p[1]) &&
+	    isdigit(p[2]) && (p[3] == ' ' || p[3] == '-'))
+		return TLS_SAW_SMTP;
+	return TLS_SAW_OTHER;
+}
+
 static int
 sock_read(void *ctx, unsigned char *buf, size_t len)
 {
@@ -179,6 +210,7 @@ sock_read(void *ctx, unsigned char *buf, size_t len)
 		c->io_err = n == 0 ? ECONNRESET : errno;
 		return -1;
 	}
+	note_first(c, buf, (size_t)n);
 	return (int)n;
 }
 
@@ -210,6 +242,7 @@ tls_init(struct tls_conn *c, int fd, unsigned timeout)
 	c->timeout = timeout;
 	c->on = 0;
 	c->io_err = 0;
+	c->nfirst = 0;
 }
 
 static const char *
@@ -234,6 +267,32 @@ x509_reason(unsigned err)
 	}
 }
 
+/*
+ * `tls implicit` against a port that greets in plaintext (587, 25):
+ * BearSSL sees a bad record; say what the port is and what to set.
+ */
+static int
+tls_banner(struct tls_conn *c, const char *step, struct ferr *e)
+{
+	char	line[TLS_FIRST_SIZE + 1];
+	size_t	i;
+	ssize_t	n;
+
+	/* BearSSL read a record header only: take the rest of the line */
+	n = recv(c->fd, c->first + c->nfirst, sizeof(c->first) - c->nfirst,
+	    MSG_DONTWAIT);
+	if (n > 0)
+		c->nfirst += (size_t)n;
+
+	for (i = 0; i < c->nfirst && c->first[i] != '\r' &&
+	    c->first[i] != '\n'; i++)
+		line[i] = isprint(c->first[i]) ? (char)c->first[i] : '?';
+	line[i] = '\0';
+	return ferr_set(e, FE_CONFIG, 0, "%s: server sent a plaintext SMTP "
+	    "banner, it does not start TLS at once: set `tls starttls` (or "
+	    "use the implicit-TLS port, 465); it sent \"%s\"", step, line);
+}
+
 /* One line for whatever stopped the engine or the socket. */
 static int
 tls_fail(struct tls_conn *c, const char *step, struct ferr *e)
@@ -243,6 +302,8 @@ tls_fail(struct tls_conn *c, const char *step, struct ferr *e)
 	if (c->x.pin_failed)
 		return ferr_set(e, FE_TLS, 0, "%s: no certificate in the "
 		    "chain matches tls_pin", step);
+	if (c->on == 1 && tls_saw(c) == TLS_SAW_SMTP)
+		return tls_banner(c, step, e);
 	if (err >= BR_ERR_X509_OK && err < BR_ERR_X509_OK + 64)
 		return ferr_set(e, FE_TLS, 0, "%s: %s", step,
 		    x509_reason((unsigned)err));
@@ -295,6 +356,7 @@ tls_start(struct tls_conn *c, const char *name,
 		return tls_fail(c, "TLS setup", e);
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
 	c->on = 1;
+	c->nfirst = 0;	/* after STARTTLS, the banner is not TLS's */
 	/* flush runs the engine until the handshake is over */
 	if (br_sslio_flush(&c->io) == -1)
 		return tls_fail(c, "TLS handshake", e);
@@ -327,7 +389,31 @@ tls_read(struct tls_conn *c, void *buf, size_t size, struct ferr *e)
 		return ferr_set(e, FE_TEMP, 0, "connection closed by server");
 	if (n == -1)
 		return ferr_set(e, FE_TEMP, errno, "read");
+	note_first(c, buf, (size_t)n);
 	return n;
+}
+
+int
+tls_probe(struct tls_conn *c)
+{
+	unsigned char	seed[SEED_SIZE];
+
+	br_ssl_client_init_full(&c->sc, &c->x.mini, NULL, 0);
+	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS10, BR_TLS12);
+	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
+	if (getentropy(seed, sizeof(seed)) == -1)
+		return 0;
+	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+	if (!br_ssl_client_reset(&c->sc, NULL, 0))
+		return 0;
+	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
+	c->on = 1;
+	c->nfirst = 0;
+	/* no anchors: it stops at the certificate, after ServerHello */
+	(void)br_sslio_flush(&c->io);
+	c->on = 0;
+	return tls_saw(c) == TLS_SAW_TLS;
 }
 
 int

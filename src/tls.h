@@ -12,6 +12,7 @@
 
 #define TLS_PIN_SIZE	32	/* SHA-256 */
 #define TLS_CERT_SIZE	16384	/* largest certificate we will hash */
+#define TLS_FIRST_SIZE	64	/* the server's first bytes, kept */
 
 struct tls_trust {
 	const br_x509_trust_anchor	*ta;	/* may be empty with pins */
@@ -37,6 +38,8 @@ struct tls_conn {			/* caller owns it; fields private */
 	unsigned		timeout;
 	int			on;		/* 0 plain, 1 handshake, 2 TLS up */
 	int			io_err;		/* errno of the socket */
+	unsigned char		first[TLS_FIRST_SIZE];	/* what the */
+	size_t			nfirst;		/* server sent first */
 	br_ssl_client_context	sc;
 	struct tls_x509		x;
 	br_sslio_context	io;
@@ -59,6 +62,18 @@ ssize_t	tls_read(struct tls_conn *c, void *buf, size_t size,
 int	tls_write(struct tls_conn *c, const void *buf, size_t len,
 	    struct ferr *e);
 int	tls_flush(struct tls_conn *c, struct ferr *e);
+/*
+ * What the server's first bytes were: for explaining a tls setting
+ * that does not fit the port. TLS_SAW_NOTHING when it sent none.
+ */
+enum tls_saw { TLS_SAW_NOTHING, TLS_SAW_TLS, TLS_SAW_SMTP, TLS_SAW_OTHER };
+enum tls_saw	tls_saw(const struct tls_conn *c);
+/*
+ * On a session that already failed waiting for a plaintext greeting:
+ * send a ClientHello (no SNI, nothing checked) and report whether TLS
+ * records came back. The connection is of no further use.
+ */
+int	tls_probe(struct tls_conn *c);
 /* Send close_notify when TLS is on; the caller closes the socket. */
 void	tls_close(struct tls_conn *c);
 /*

@@ -311,21 +311,65 @@ fold_case(struct t *t, const char *prefix, const char *unit, size_t words,
 	msg_addrs_free(&info.rcpts);
 }
 
-/* A line over the limit that cannot be folded is left as it is. */
+/* p without line ends and spaces: what a cut may add. */
 static void
-nofold_case(struct t *t, const char *prefix, const char *unit, size_t n,
+squeeze(const char *p, char *out, size_t size)
+{
+	size_t	len = 0;
+
+	for (; *p != '\0' && len + 1 < size; p++)
+		if (*p != '\r' && *p != '\n' && *p != ' ')
+			out[len++] = *p;
+	out[len] = '\0';
+}
+
+/*
+ * A line over the limit with no white space to fold at is cut there,
+ * a space going on the next line: no line over the limit, no byte lost.
+ */
+static void
+cut_case(struct t *t, const char *prefix, const char *unit, size_t n,
     const char *what)
 {
 	struct msg_opts	o = { .dot_ends = 1 };
 	struct msg_info	info;
 	struct ferr	e;
-	char		in[OUT_SIZE], out[OUT_SIZE];
+	char		in[OUT_SIZE], out[OUT_SIZE], a[OUT_SIZE], b[OUT_SIZE];
 	size_t		len;
 
 	repeat(in, sizeof(in), prefix, unit, n, "\n\nbody\n");
 	msg_addrs_init(&info.rcpts);
 	T_OK(t, run(in, strlen(in), &o, &info, &e, out, &len) == 0 &&
-	    strcmp(out, in) == 0 && longest(out) > MSG_LINE_MAX, what);
+	    longest(out) <= MSG_LINE_MAX && info.size == (off_t)len, what);
+	squeeze(in, a, sizeof(a));
+	squeeze(out, b, sizeof(b));
+	T_STREQ(t, a, b, what);
+	for (len = 0; out[len] != '\0'; len++)	/* no UTF-8 char cut */
+		if (out[len] == '\n' && out[len + 1] == ' ')
+			T_OK(t, ((unsigned char)out[len + 2] & 0xc0) != 0x80,
+			    what);
+	T_OK(t, strstr(out, "\n\nbody\n") != NULL, what);
+	msg_addrs_free(&info.rcpts);
+}
+
+/* The exact cut: 998 bytes, then a line end and a space. */
+static void
+cut_exact(struct t *t)
+{
+	struct msg_opts	o = { .dot_ends = 1 };
+	struct msg_info	info;
+	struct ferr	e;
+	char		in[OUT_SIZE], out[OUT_SIZE], want[OUT_SIZE];
+	size_t		len;
+
+	repeat(in, sizeof(in), "X-Long:", "x", 1200, "\n\nb\n");
+	repeat(want, sizeof(want), "X-Long:", "x", 991, "\n ");
+	len = strlen(want);
+	repeat(want + len, sizeof(want) - len, "", "x", 209, "\n\nb\n");
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run(in, strlen(in), &o, &info, &e, out, &len) == 0,
+	    "hard cut");
+	T_STREQ(t, out, want, "hard cut at 998");
 	msg_addrs_free(&info.rcpts);
 }
 
@@ -340,11 +384,13 @@ fold_cases(struct t *t)
 	fold_case(t, "Subject:", " word", 240, "\r\n", 2, "CRLF folded");
 	fold_case(t, "Subject:", "\tword", 700, "\n", 4, "3508 folded");
 	fold_case(t, "To:", " a@x.test,", 300, "\n", 4, "To folded");
-	nofold_case(t, "Subject: ", "x", 1200, "1200-byte token");
-	nofold_case(t, "X-Long:", "x", 1200, "no white space");
+	cut_case(t, "Subject: ", "x", 1200, "1200-byte token");
+	cut_case(t, "X-Long:", "x", 2000, "no white space");
 	/* the token after the last space is still over the limit */
-	nofold_case(t, "Subject: a b ", "x", 1200, "token at the end");
-	nofold_case(t, "Subject: x", " ", 1200, "trailing spaces");
+	cut_case(t, "Subject: a b ", "x", 1200, "token at the end");
+	cut_case(t, "Subject: x", " ", 1200, "trailing spaces");
+	cut_case(t, "Subject: ", "\xc3\xa9", 700, "UTF-8 kept whole");
+	cut_exact(t);
 }
 
 /* Lines of out that start with name (any case); "" for none. */
@@ -634,6 +680,206 @@ masq_cases(struct t *t)
 	    "To: a phrase without address\n\nb\n");
 }
 
+#define QP_OUT_SIZE	32768
+
+/* run() for inputs over a pipe's size: the input comes from a file. */
+static int
+run_big(const char *in, size_t inlen, const struct msg_opts *o,
+    struct msg_info *info, struct ferr *e, char *out, size_t *outlen)
+{
+	FILE	*inf = tmpfile(), *tf = tmpfile();
+	ssize_t	n;
+	int	rc = -1;
+
+	*outlen = 0;
+	out[0] = '\0';
+	if (inf == NULL || tf == NULL ||
+	    fwrite(in, 1, inlen, inf) != inlen || fflush(inf) == EOF ||
+	    lseek(fileno(inf), 0, SEEK_SET) == -1) {
+		ferr_set(e, FE_SOFTWARE, errno, "test setup");
+		goto out;
+	}
+	rc = msg_read(fileno(inf), fileno(tf), o, info, e);
+	lseek(fileno(tf), 0, SEEK_SET);
+	n = read(fileno(tf), out, QP_OUT_SIZE - 1);
+	if (n > 0) {
+		*outlen = (size_t)n;
+		out[n] = '\0';
+	}
+out:
+	if (inf != NULL)
+		fclose(inf);
+	if (tf != NULL)
+		fclose(tf);
+	return rc;
+}
+
+/*
+ * A strict reading of quoted-printable (RFC 2045 6.7): trailing white
+ * space is dropped first, as a decoder must, so an encoder that left
+ * it bare would lose it here.
+ */
+static size_t
+qp_decode(const char *p, size_t len, char *out)
+{
+	size_t	i = 0, n = 0, end, stop, k;
+
+	while (i < len) {
+		for (end = i; end < len && p[end] != '\n'; end++)
+			;
+		stop = end > i && p[end - 1] == '\r' && end < len ? end - 1 :
+		    end;
+		while (stop > i && (p[stop - 1] == ' ' || p[stop - 1] == '\t'))
+			stop--;
+		for (k = i; k < stop; k++) {
+			if (p[k] == '=' && k + 2 < stop) {
+				unsigned v;
+
+				if (sscanf(p + k + 1, "%2X", &v) != 1)
+					return 0;
+				out[n++] = (char)v;
+				k += 2;
+			} else if (p[k] != '=')
+				out[n++] = p[k];
+		}
+		if (end < len && !(stop > i && p[stop - 1] == '=')) {
+			if (end > i && p[end - 1] == '\r')
+				out[n++] = '\r';
+			out[n++] = '\n';
+		}
+		i = end + 1;
+	}
+	return n;
+}
+
+/* The longest line of p[0..len), line end not counted. */
+static size_t
+longest_n(const char *p, size_t len)
+{
+	size_t	i, col = 0, max = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			col = 0;
+			continue;
+		}
+		if (p[i] != '\r' && ++col > max)
+			max = col;
+	}
+	return max;
+}
+
+/*
+ * A text body with a long line arrives as quoted-printable that
+ * decodes to the original; has must be in the header block, once.
+ */
+static void
+qp_case(struct t *t, const char *hdr, const char *body, size_t blen,
+    const char *has, const char *what)
+{
+	static char	in[QP_OUT_SIZE], out[QP_OUT_SIZE], dec[QP_OUT_SIZE];
+	static char	head[QP_OUT_SIZE];
+	struct msg_opts	o = { .dot_ends = 0 };
+	struct msg_info	info;
+	struct ferr	e;
+	const char	*b, *sep;
+	size_t		hlen = strlen(hdr), len, i, nl = 0;
+
+	memcpy(in, hdr, hlen);
+	memcpy(in + hlen, body, blen);
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run_big(in, hlen + blen, &o, &info, &e, out, &len) == 0,
+	    what);
+	sep = strstr(hdr, "\r\n") != NULL ? "\r\n\r\n" : "\n\n";
+	if ((b = strstr(out, sep)) == NULL) {
+		T_OK(t, 0, what);
+		goto out;
+	}
+	b += strlen(sep);
+	memcpy(head, out, (size_t)(b - out));	/* the header block */
+	head[b - out] = '\0';
+	T_OK(t, strstr(head, has) != NULL, what);
+	T_OK(t, count_field(head, "Content-Transfer-Encoding:") == 1 &&
+	    count_field(head, "MIME-Version:") == 1 &&
+	    strstr(head, "Content-Transfer-Encoding: quoted-printable") !=
+	    NULL, what);
+	T_OK(t, longest_n(b, (size_t)(out + len - b)) <= 76, what);
+	T_MEMEQ(t, dec, qp_decode(b, (size_t)(out + len - b), dec), body,
+	    blen, what);
+	for (i = 0; i < len; i++)
+		nl += out[i] == '\n' || out[i] == '\0';
+	T_OK(t, info.size == (off_t)len && info.wire == (off_t)(len + nl) &&
+	    info.eightbit == 0, what);
+out:
+	msg_addrs_free(&info.rcpts);
+}
+
+/* Anything else with a long line: cut at 998, a space put in. */
+static void
+wrap_case(struct t *t, const char *in, const char *what)
+{
+	static char	out[QP_OUT_SIZE], a[QP_OUT_SIZE], b[QP_OUT_SIZE];
+	struct msg_opts	o = { .dot_ends = 0 };
+	struct msg_info	info;
+	struct ferr	e;
+	size_t		len;
+
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run_big(in, strlen(in), &o, &info, &e, out, &len) == 0 &&
+	    longest(out) <= MSG_LINE_MAX && info.size == (off_t)len, what);
+	T_OK(t, strstr(out, "quoted-printable") == NULL, what);
+	squeeze(in, a, sizeof(a));
+	squeeze(out, b, sizeof(b));
+	T_STREQ(t, a, b, what);
+	msg_addrs_free(&info.rcpts);
+}
+
+static void
+long_body_cases(struct t *t)
+{
+	static char	body[12000], in[QP_OUT_SIZE], out[QP_OUT_SIZE];
+	struct msg_opts	o = { .dot_ends = 0 };
+	struct msg_info	info;
+	struct ferr	e;
+	size_t		n = 0, i, len;
+
+	/* every kind of byte QP treats apart, over 5000 bytes of line */
+	for (i = 0; i < 5000; i++)
+		body[n++] = "ab= \t.\xc3\xa9z"[i % 9];
+	memcpy(body + n, " \nshort=line\t\nbare\rcr\n.\nend  ", 29);
+	n += 29;
+	qp_case(t, "Subject: s\n\n", body, n,
+	    "\nContent-Type: text/plain; charset=utf-8\n", "8-bit QP");
+	qp_case(t, "Subject: s\nContent-Transfer-Encoding: 8bit\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\nMIME-Version: "
+	    "1.0\n\n", body, n, "charset=iso-8859-1\n", "8bit CTE replaced");
+	for (i = n = 0; i < 999; i++)
+		body[n++] = 'q';
+	memcpy(body + n, "\r\nnext\r\n", 8);
+	n += 8;
+	qp_case(t, "Subject: s\r\nContent-Type: TEXT/html\r\n\r\n", body, n,
+	    "Content-Type: TEXT/html\r\nMIME-Version: 1.0\r\n", "999, CRLF");
+	/* a body's first line may start the message */
+	qp_case(t, "", body, n, "MIME-Version: 1.0\n", "no header");
+
+	/* 998 is the limit: kept as it is */
+	repeat(in, sizeof(in), "Subject: s\n\n", "q", 998, "\nx\n");
+	msg_addrs_init(&info.rcpts);
+	T_OK(t, run_big(in, strlen(in), &o, &info, &e, out, &len) == 0 &&
+	    strcmp(in, out) == 0, "998 body kept");
+	msg_addrs_free(&info.rcpts);
+
+	repeat(in, sizeof(in), "Content-Type: multipart/mixed; boundary=b\n"
+	    "\n--b\n\n", "m", 2500, "\n--b--\n");
+	wrap_case(t, in, "multipart cut");
+	repeat(in, sizeof(in), "Content-Transfer-Encoding: base64\n\n",
+	    "QUJD", 600, "\n");
+	wrap_case(t, in, "base64 cut");
+	repeat(in, sizeof(in), "Content-Transfer-Encoding: 7bit\n"
+	    "Content-Transfer-Encoding: 8bit\n\n", "w", 1200, "\r\n");
+	wrap_case(t, in, "two CTE fields cut");
+}
+
 void
 msg_test(struct t *t)
 {
@@ -643,6 +889,7 @@ msg_test(struct t *t)
 	read_cases(t);
 	refuse_cases(t);
 	fold_cases(t);
+	long_body_cases(t);
 	fix_cases(t);
 	date_cases(t);
 	name_cases(t);
