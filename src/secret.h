@@ -21,7 +21,7 @@
 int	secret_split(const char *cmd, char *buf, size_t size, char **argv,
 	    size_t *n, struct ferr *e);
 /*
- * Run cmd (argv[0] an absolute path) with stdin /dev/null and take the
+ * Run cmd (argv[0] an absolute path) with stdin at EOF and take the
  * first line of its stdout, without CR LF, into out. Each line it
  * writes to stderr is logged. It gets ferry's environment, or only a
  * fixed PATH when ferry runs set-id. A command that is still running
