@@ -397,6 +397,7 @@ static int
 auth_scram(struct smtp_session *s, const char *pass, struct ferr *e)
 {
 	struct auth_scram sc;
+	struct ferr	spare;		/* keeps e on the signature error */
 	unsigned char	rnd[18];	/* 144 bits; base64 without padding */
 	char		nonce[AUTH_NONCE_SIZE], msg[AUTH_LINE_SIZE];
 	int		rc = -1;
@@ -424,8 +425,8 @@ auth_scram(struct smtp_session *s, const char *pass, struct ferr *e)
 	}
 	if (auth_scram_verify(&sc, s->reply.text, s->reply.len, e) == -1) {
 		/* RFC 4954 4: "*" cancels; the session is dropped anyway */
-		if (cmd(s, -1, e, "*") == 0)
-			(void)flush_out(s, e);
+		if (cmd(s, -1, &spare, "*") == 0)
+			(void)flush_out(s, &spare);
 		goto out;
 	}
 	if (cmd(s, -1, e, "%s", "") == -1 || flush_out(s, e) == -1 ||
