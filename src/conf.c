@@ -16,6 +16,7 @@
 #include <tomcrypt.h>
 
 #include "conf.h"
+#include "secret.h"
 
 #define XSTR(x)		STR(x)
 #define STR(x)		#x
@@ -303,6 +304,12 @@ auth_mech(const char *s, size_t len)
 		return CONF_AUTH_LOGIN;
 	if (len == 8 && strncasecmp(s, "cram-md5", len) == 0)
 		return CONF_AUTH_CRAM_MD5;
+	if (len == 13 && strncasecmp(s, "scram-sha-256", len) == 0)
+		return CONF_AUTH_SCRAM_SHA256;
+	if (len == 7 && strncasecmp(s, "xoauth2", len) == 0)
+		return CONF_AUTH_XOAUTH2;
+	if (len == 11 && strncasecmp(s, "oauthbearer", len) == 0)
+		return CONF_AUTH_OAUTHBEARER;
 	return 0;
 }
 
@@ -395,7 +402,8 @@ key_auth(struct conf *c, const char *v)
 		for (len = 0; v[len] != '\0' && !is_space(v[len]); len++)
 			;
 		if ((bit = auth_mech(v, len)) == 0)
-			return "want plain, login or cram-md5";
+			return "want plain, login, cram-md5, scram-sha-256, "
+			    "xoauth2 or oauthbearer";
 		set |= bit;
 		for (v += len; is_space(*v); v++)
 			;
@@ -425,6 +433,27 @@ static const char *
 key_password_file(struct conf *c, const char *v)
 {
 	return key_path(c->password_file, sizeof(c->password_file), v);
+}
+
+/*
+ * Checked here so a typo shows at load time, not at the first AUTH;
+ * an absolute path, because no PATH search happens (ferry may be set-id).
+ */
+static const char *
+key_password_command(struct conf *c, const char *v)
+{
+	char		 buf[CONF_LINE_SIZE], *argv[SECRET_ARGV_MAX + 1];
+	size_t		 n;
+	struct ferr	 e;
+
+	if (copy_str(c->password_command, sizeof(c->password_command), v,
+	    strlen(v)) == -1)
+		return "too long";
+	if (secret_split(v, buf, sizeof(buf), argv, &n, &e) == -1)
+		return "bad command: unclosed quote or too many words";
+	if (argv[0][0] != '/')
+		return "want an absolute path to the program";
+	return NULL;
 }
 
 static const char *
@@ -597,6 +626,7 @@ static const struct key keys[] = {
 	{ "password",		key_password,		1 },
 	{ "password_file",	key_password_file,	0 },
 	{ "authinfo",		key_authinfo,		0 },
+	{ "password_command",	key_password_command,	0 },
 	{ "helo",		key_helo,		0 },
 	{ "timeout",		key_timeout,		0 },
 	{ "spool",		key_spool,		0 },
@@ -950,9 +980,19 @@ conf_finish(struct conf *c, struct ferr *e)
 	if (c->tls == CONF_TLS_NONE && !host_is_loopback(c->smarthost))
 		return ferr_set(e, FE_CONFIG, 0, "%s: tls none is only allowed "
 		    "to a loopback smarthost (got %s)", name, c->smarthost);
-	if (c->user[0] != '\0' && !c->has_password)
+	if (c->user[0] != '\0' && c->password_command[0] != '\0' &&
+	    c->has_password)
+		return ferr_set(e, FE_CONFIG, 0, "%s: password_command cannot "
+		    "be combined with password, password_file or authinfo",
+		    name);
+	if (c->user[0] == '\0' && c->password_command[0] != '\0')
+		return ferr_set(e, FE_CONFIG, 0, "%s: password_command is set "
+		    "but no user", name);
+	if (c->user[0] != '\0' && !c->has_password &&
+	    c->password_command[0] == '\0')
 		return ferr_set(e, FE_CONFIG, 0, "%s: user %s has no password "
-		    "(set password, password_file or authinfo)", name,
+		    "(set password, password_file, password_command or "
+		    "authinfo)", name,
 		    c->user);
 	if (c->user[0] == '\0' && c->has_password)
 		return ferr_set(e, FE_CONFIG, 0, "%s: a password is set but "

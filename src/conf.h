@@ -31,7 +31,11 @@ enum conf_tls {
 #define CONF_AUTH_PLAIN		0x01u
 #define CONF_AUTH_LOGIN		0x02u
 #define CONF_AUTH_CRAM_MD5	0x04u
-#define CONF_AUTH_ALL		0x07u
+#define CONF_AUTH_SCRAM_SHA256	0x08u	/* RFC 7677 */
+#define CONF_AUTH_ALL		0x0fu	/* the password mechanisms */
+/* OAuth: the "password" is a token, so only when `auth` names them. */
+#define CONF_AUTH_XOAUTH2	0x10u
+#define CONF_AUTH_OAUTHBEARER	0x20u	/* RFC 7628 */
 
 struct conf {
 	char		path[CONF_PATH_SIZE];	/* the file read, for messages */
@@ -49,6 +53,7 @@ struct conf {
 	int		has_password;
 	char		password_file[CONF_PATH_SIZE];
 	char		authinfo[CONF_PATH_SIZE];
+	char		password_command[CONF_LINE_SIZE]; /* "" = none */
 	char		helo[CONF_HOST_SIZE];	/* "" = the host's name */
 	unsigned	timeout;	/* seconds per step; default 60 */
 	char		spool[CONF_PATH_SIZE];	/* default SPOOLDIR */
@@ -87,7 +92,7 @@ int	conf_parse_authinfo(struct conf *c, const char *text, size_t len,
  * Check cross-key rules after everything is read: a smarthost is set;
  * port defaults to 465 (implicit) or 587 (starttls); `tls none` only
  * when smarthost is a loopback address or "localhost"; a user needs a
- * password; with tls_builtin_ca no and no pins, tls_ca_file is needed.
+ * password or password_command; with tls_builtin_ca no and no pins, tls_ca_file is needed.
  */
 int	conf_finish(struct conf *c, struct ferr *e);
 /*

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "secret.h"
 #include "smtp.h"
 
 /* ---- replies ---- */
@@ -347,6 +348,9 @@ starttls(struct smtp_session *s, const char *name, struct ferr *e)
 	return ehlo(s, e);	/* RFC 3207 4.2: forget what was learnt */
 }
 
+static const char *server_name(const struct conf *c, char *buf,
+    size_t size);
+
 /* Read a 334 challenge; its base64 text is in s->reply.text. */
 static int
 challenge(struct smtp_session *s, struct ferr *e)
@@ -358,8 +362,131 @@ challenge(struct smtp_session *s, struct ferr *e)
 	return 0;
 }
 
+/*
+ * Queue a line whose payload is a secret and may be longer than cmd
+ * allows (an OAuth token): straight into s->out. The trace shows the
+ * prefix and "***".
+ */
 static int
-auth_exchange(struct smtp_session *s, unsigned mech, struct ferr *e)
+cmd_secret(struct smtp_session *s, const char *prefix, const char *payload,
+    struct ferr *e)
+{
+	char	red[64];
+	size_t	plen = strlen(prefix), len = strlen(payload);
+	int	n;
+
+	if (plen + len + 2 > sizeof(s->out))
+		return ferr_set(e, FE_CONFIG, 0, "AUTH line too long");
+	if (plen + len + 2 > sizeof(s->out) - s->outlen &&
+	    flush_out(s, e) == -1)
+		return -1;
+	n = snprintf(red, sizeof(red), "%s***", prefix);
+	trace_line(s, '>', red, n > 0 ? (size_t)n : 0);
+	memcpy(s->out + s->outlen, prefix, plen);
+	memcpy(s->out + s->outlen + plen, payload, len);
+	memcpy(s->out + s->outlen + plen + len, "\r\n", 2);
+	s->outlen += plen + len + 2;
+	return 0;
+}
+
+/*
+ * SCRAM-SHA-256 (RFC 5802, 7677): on return s->reply holds the final
+ * reply, read only after the server proved it knows the password.
+ */
+static int
+auth_scram(struct smtp_session *s, const char *pass, struct ferr *e)
+{
+	struct auth_scram sc;
+	struct ferr	spare;		/* keeps e on the signature error */
+	unsigned char	rnd[18];	/* 144 bits; base64 without padding */
+	char		nonce[AUTH_NONCE_SIZE], msg[AUTH_LINE_SIZE];
+	int		rc = -1;
+
+	if (getentropy(rnd, sizeof(rnd)) == -1)
+		return ferr_set(e, FE_OS, errno, "getentropy");
+	if (auth_b64(nonce, sizeof(nonce), rnd, sizeof(rnd), e) == -1 ||
+	    auth_scram_first(&sc, s->conf->user, nonce, msg, sizeof(msg),
+	    e) == -1 ||
+	    cmd(s, 19, e, "AUTH SCRAM-SHA-256 %s", msg) == -1 ||
+	    flush_out(s, e) == -1 || challenge(s, e) == -1 ||
+	    auth_scram_final(&sc, s->reply.text, s->reply.len, pass, msg,
+	    sizeof(msg), e) == -1 ||
+	    cmd(s, 0, e, "%s", msg) == -1 || flush_out(s, e) == -1 ||
+	    read_reply(s, e) == -1)
+		goto out;
+	if (s->reply.code == 235) {
+		ferr_set(e, FE_PROTOCOL, 0, "SCRAM-SHA-256: server accepted "
+		    "without proving it knows the password; nothing sent");
+		goto out;
+	}
+	if (s->reply.code != 334) {
+		rc = 0;		/* a refusal: the caller reports it */
+		goto out;
+	}
+	if (auth_scram_verify(&sc, s->reply.text, s->reply.len, e) == -1) {
+		/* RFC 4954 4: "*" cancels; the session is dropped anyway */
+		if (cmd(s, -1, &spare, "*") == 0)
+			(void)flush_out(s, &spare);
+		goto out;
+	}
+	if (cmd(s, -1, e, "%s", "") == -1 || flush_out(s, e) == -1 ||
+	    read_reply(s, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	explicit_bzero(&sc, sizeof(sc));
+	explicit_bzero(rnd, sizeof(rnd));
+	explicit_bzero(msg, sizeof(msg));
+	return rc;
+}
+
+/*
+ * XOAUTH2 or OAUTHBEARER with the token as initial response. A 334
+ * reply is the JSON error challenge: it is answered (RFC 7628 3.2.3:
+ * OAUTHBEARER with %x01; XOAUTH2, as Google documents, with an empty
+ * line) and the final reply is read; the error then says what the JSON
+ * said. On 0 s->reply holds the final reply.
+ */
+static int
+auth_oauth(struct smtp_session *s, unsigned mech, const char *token,
+    struct ferr *e)
+{
+	const struct conf *c = s->conf;
+	struct auth_oauth_err oe;
+	char	msg[AUTH_LONG_SIZE], host[CONF_HOST_SIZE];
+	char	text[FERR_TEXT_SIZE];
+	int	xo = mech == CONF_AUTH_XOAUTH2, scope, rc;
+
+	if (xo)
+		rc = auth_xoauth2(msg, sizeof(msg), c->user, token, e);
+	else
+		rc = auth_oauthbearer(msg, sizeof(msg), c->user,
+		    server_name(c, host, sizeof(host)), c->port, token, e);
+	if (rc == 0)
+		rc = cmd_secret(s, xo ? "AUTH XOAUTH2 " : "AUTH OAUTHBEARER ",
+		    msg, e);
+	explicit_bzero(msg, sizeof(msg));
+	if (rc == -1 || flush_out(s, e) == -1 || read_reply(s, e) == -1)
+		return -1;
+	if (s->reply.code != 334)
+		return 0;
+	(void)auth_oauth_error(s->reply.text, s->reply.len, &oe);
+	if (cmd(s, -1, e, "%s", xo ? "" : "AQ==") == -1 ||
+	    flush_out(s, e) == -1 || read_reply(s, e) == -1)
+		return -1;
+	reply_line(&s->reply, text, sizeof(text));
+	/* a token without the right scope needs a person; others expire */
+	scope = strcmp(oe.status, "insufficient_scope") == 0 ||
+	    strcmp(oe.status, "403") == 0;
+	return ferr_set(e, scope ? FE_CONFIG : FE_TEMP, 0, "AUTH %s: token "
+	    "refused (status %s, schemes %s, scope %s); %s", auth_name(mech),
+	    oe.status[0] ? oe.status : "-", oe.schemes[0] ? oe.schemes : "-",
+	    oe.scope[0] ? oe.scope : "-", text);
+}
+
+static int
+auth_exchange(struct smtp_session *s, unsigned mech, const char *pass,
+    struct ferr *e)
 {
 	const struct conf *c = s->conf;
 	char	msg[AUTH_LINE_SIZE];
@@ -367,7 +494,7 @@ auth_exchange(struct smtp_session *s, unsigned mech, struct ferr *e)
 
 	switch (mech) {
 	case CONF_AUTH_PLAIN:
-		if (auth_plain(msg, sizeof(msg), c->user, c->password, e) ==
+		if (auth_plain(msg, sizeof(msg), c->user, pass, e) ==
 		    -1 || cmd(s, 11, e, "AUTH PLAIN %s", msg) == -1)
 			goto out;
 		break;
@@ -377,8 +504,7 @@ auth_exchange(struct smtp_session *s, unsigned mech, struct ferr *e)
 		    auth_b64(msg, sizeof(msg), c->user, strlen(c->user),
 		    e) == -1 || cmd(s, 0, e, "%s", msg) == -1 ||
 		    flush_out(s, e) == -1 || challenge(s, e) == -1 ||
-		    auth_b64(msg, sizeof(msg), c->password,
-		    strlen(c->password), e) == -1 ||
+		    auth_b64(msg, sizeof(msg), pass, strlen(pass), e) == -1 ||
 		    cmd(s, 0, e, "%s", msg) == -1)
 			goto out;
 		break;
@@ -386,15 +512,27 @@ auth_exchange(struct smtp_session *s, unsigned mech, struct ferr *e)
 		if (cmd(s, -1, e, "AUTH CRAM-MD5") == -1 ||
 		    flush_out(s, e) == -1 || challenge(s, e) == -1 ||
 		    auth_cram_md5(msg, sizeof(msg), s->reply.text,
-		    s->reply.len, c->user, c->password, e) == -1 ||
+		    s->reply.len, c->user, pass, e) == -1 ||
 		    cmd(s, 0, e, "%s", msg) == -1)
+			goto out;
+		break;
+	case CONF_AUTH_SCRAM_SHA256:
+		if (auth_scram(s, pass, e) == -1)
+			goto out;
+		break;
+	case CONF_AUTH_XOAUTH2:
+	case CONF_AUTH_OAUTHBEARER:
+		if (auth_oauth(s, mech, pass, e) == -1)
 			goto out;
 		break;
 	default:
 		ferr_set(e, FE_SOFTWARE, 0, "no AUTH mechanism");
 		goto out;
 	}
-	if (flush_out(s, e) == -1 || read_reply(s, e) == -1)
+	/* the last three have read their final reply already */
+	if (!(mech & (CONF_AUTH_SCRAM_SHA256 | CONF_AUTH_XOAUTH2 |
+	    CONF_AUTH_OAUTHBEARER)) &&
+	    (flush_out(s, e) == -1 || read_reply(s, e) == -1))
 		goto out;
 	if (s->reply.code != 235) {
 		reply_fail(s, "AUTH", e);
@@ -481,11 +619,30 @@ greeting_fail(struct smtp_session *s, struct ferr *e)
 	    "implicit` (or use the STARTTLS port, 587)");
 }
 
+/*
+ * The password or token: password_command's first line, run here so
+ * that it runs only when a session needs AUTH, once per session.
+ */
+static int
+get_secret(const struct conf *c, char *pass, size_t size, struct ferr *e)
+{
+	size_t	len = strlen(c->password);
+
+	if (c->password_command[0] != '\0')
+		return secret_run(c->password_command, c->timeout, pass, size,
+		    e);
+	if (len >= size)
+		return ferr_set(e, FE_SOFTWARE, 0, "password too long");
+	memcpy(pass, c->password, len + 1);
+	return 0;
+}
+
 static int
 authenticate(struct smtp_session *s, struct ferr *e)
 {
-	char	 offered[64], allowed[64];
+	char	 offered[96], allowed[96], pass[SECRET_SIZE];
 	unsigned mech;
+	int	 rc;
 
 	if (s->conn.on != 2 && s->conf->tls != CONF_TLS_NONE)
 		return ferr_set(e, FE_SOFTWARE, 0, "AUTH before TLS");
@@ -499,7 +656,11 @@ authenticate(struct smtp_session *s, struct ferr *e)
 		    "the AUTH that `auth` allows (%s): set `auth` to one it "
 		    "offers: %s", allowed, offered[0] ? offered : "(none)");
 	}
-	if (auth_exchange(s, mech, e) == -1)
+	if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
+		return -1;
+	rc = auth_exchange(s, mech, pass, e);
+	explicit_bzero(pass, sizeof(pass));
+	if (rc == -1)
 		return -1;
 	s->mech = mech;
 	return 0;

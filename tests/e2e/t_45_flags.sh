@@ -57,7 +57,7 @@ check "-f with a newline: refused" expect_rc 65
 ferry_run "$fconf" -bv < /dev/null
 check "-bv: exit 0" expect_rc 0
 check "-bv: reports TLS and AUTH" eval 'grep -q "TLS 1.2" "$OUT" &&
-    grep -q "AUTH CRAM-MD5 as $SH_USER" "$OUT" &&
+    grep -q "AUTH SCRAM-SHA-256 as $SH_USER" "$OUT" &&
     grep -q "the configuration works" "$OUT"'
 bad=$(hostconf flagsbad implicit "$SH_PORT_EXPIRED")
 ferry_run "$bad" -bv < /dev/null

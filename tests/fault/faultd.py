@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
+import json
 import os
 import re
 import select
@@ -30,6 +31,13 @@ import time
 import traceback
 
 HOSTNAME = "mail.ferry.test"
+# --provider: the EHLO AUTH line each imitation offers.
+PROVIDER_AUTH = {
+	"gmail": "AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH",
+	"microsoft": "AUTH LOGIN XOAUTH2",
+	"oauthbearer": "AUTH OAUTHBEARER",
+	"scram": "AUTH PLAIN SCRAM-SHA-256",
+}
 SIZE_LIMIT = 52428800
 CMD_LINE_SIZE = 4096	# RFC 5321 4.5.3.1.4 says 512; be lenient, but bound
 STEPS = ("greeting", "tls", "ehlo", "starttls", "auth", "mail", "rcpt",
@@ -153,6 +161,7 @@ class Rules:
 		self.sessions = 0
 		self.nostarttls = False
 		self.noauth = False
+		self.scram_forge = False	# --provider scram: bad v=
 		self.inject = None
 		self.extra = []		# extra EHLO lines
 		self.drop = set()	# EHLO keywords not to advertise
@@ -176,7 +185,8 @@ def parse_rules(text):
 				raise RuleError("line %d: sessions wants a number" %
 				    lineno)
 			r.sessions = int(rest)
-		elif word in ("nostarttls", "noauth") and not rest:
+		elif word in ("nostarttls", "noauth", "scram-forge") and not rest:
+			word = word.replace("-", "_")
 			setattr(r, word, True)
 		elif word == "inject-after-starttls" and rest:
 			r.inject = unescape(rest)
@@ -575,7 +585,8 @@ class Session:
 		if self.starttls_offered():
 			lines.append(("STARTTLS", "STARTTLS"))
 		if self.auth_offered():
-			lines.append(("AUTH", "AUTH PLAIN LOGIN CRAM-MD5"))
+			lines.append(("AUTH", PROVIDER_AUTH.get(self.args.provider,
+			    "AUTH PLAIN LOGIN CRAM-MD5")))
 		self.size_limit = SIZE_LIMIT
 		for x in self.rules.extra:
 			kw = x.split()[0].upper()
@@ -661,6 +672,9 @@ class Session:
 		mech = parts[0].upper()
 		ir = parts[1] if len(parts) > 1 else None
 		user = pw = None
+		if self.args.provider and mech in ("XOAUTH2", "OAUTHBEARER",
+		    "SCRAM-SHA-256"):
+			return self.provider_auth(mech, ir)
 		if mech == "PLAIN":
 			if ir is None:
 				self.send(b"334 \r\n")
@@ -724,6 +738,131 @@ class Session:
 		else:
 			self.log("auth: %s failed" % mech)
 			self.reply(535, "5.7.8 Error: authentication failed")
+
+	# ---- provider imitations (--provider); the token is --password
+
+	def auth_done(self, mech, ok, fail):
+		if ok:
+			self.authed = True
+			self.log("auth: %s ok" % mech)
+			self.reply(235, "2.7.0 Authentication successful")
+		else:
+			self.log("auth: %s failed" % mech)
+			self.send(fail)
+
+	def provider_auth(self, mech, ir):
+		if mech == "SCRAM-SHA-256":
+			return self.scram_auth(ir)
+		if ir is None:		# Microsoft allows the two-step form
+			self.send(b"334 \r\n")
+			ir = self.read_auth_line()
+			if ir is None or ir == b"*":
+				return self.auth_abort()
+		raw = b64decode(ir) or b""
+		if mech == "XOAUTH2":
+			f = raw.split(b"\x01")
+			user = f[0][5:] if f[0].startswith(b"user=") else None
+			auth = f[1] if len(f) == 4 and not f[2] and not f[3] \
+			    else b""
+		else:
+			# RFC 7628 3.1: gs2-header, then kvpairs, ^A^A at the end
+			f = raw.split(b"\x01")
+			gs2 = f[0].split(b",")
+			user = gs2[1][2:] if len(gs2) == 3 and \
+			    gs2[1].startswith(b"a=") else None
+			auth = ([x for x in f[1:] if x.startswith(b"auth=")] or
+			    [b""])[0]
+			kv = [x for x in f[1:] if x]
+			self.log("auth: OAUTHBEARER keys %s" % " ".join(
+			    sorted(x.split(b"=")[0].decode("latin-1")
+			    for x in kv)))
+		want = b"auth=Bearer " + self.args.password.encode()
+		ok = user == self.args.user.encode() and \
+		    hmac.compare_digest(auth, want)
+		if ok:
+			return self.auth_done(mech, True, None)
+		self.log("auth: %s failed" % mech)
+		p = self.args.provider
+		if p == "microsoft":
+			# Exchange Online answers a bad token at once, no JSON
+			self.send(b"535 5.7.3 Authentication unsuccessful"
+			    b" [faultd.microsoft]\r\n")
+			return
+		if mech == "XOAUTH2":
+			js = {"status": "400", "schemes": "Bearer",
+			    "scope": "https://mail.google.com/"}
+			end = b"535-5.7.8 Username and Password not accepted." \
+			    b" For more information, go to\r\n535 5.7.8 " \
+			    b" https://support.google.com/mail/?p=BadCredentials" \
+			    b" faultd.gmail\r\n"
+		else:
+			js = {"status": "invalid_token", "scope":
+			    "https://mail.example/smtp", "openid-configuration":
+			    "https://auth.example/.well-known/openid-configuration"}
+			end = b"535 5.7.8 Authentication credentials invalid\r\n"
+		chal = base64.b64encode(json.dumps(js).encode())
+		self.send(b"334 " + chal + b"\r\n")
+		r = self.read_auth_line()
+		if r is None:
+			return self.auth_abort()
+		# RFC 7628 3.2.3: the client answers %x01; Google takes ""
+		dummy = b"AQ==" if mech == "OAUTHBEARER" else b""
+		self.log("auth: error challenge answered %s" %
+		    ("as expected" if r == dummy else "with %r" % r))
+		self.send(end)
+
+	def scram_auth(self, ir):
+		if ir is None:
+			self.send(b"334 \r\n")
+			ir = self.read_auth_line()
+			if ir is None or ir == b"*":
+				return self.auth_abort()
+		cfirst = (b64decode(ir) or b"").decode("latin-1")
+		if not cfirst.startswith("n,,"):
+			self.reply(501, "5.5.2 Error: bad SCRAM client-first")
+			return
+		bare = cfirst[3:]
+		attrs = dict(a.split("=", 1) for a in bare.split(",") if "=" in a)
+		user = attrs.get("n", "").replace("=2C", ",").replace("=3D", "=")
+		nonce = attrs.get("r", "") + base64.b64encode(
+		    os.urandom(12)).decode()
+		salt = os.urandom(16)
+		it = 4096
+		sfirst = "r=%s,s=%s,i=%d" % (nonce,
+		    base64.b64encode(salt).decode(), it)
+		self.send(b"334 " + base64.b64encode(sfirst.encode()) + b"\r\n")
+		r = self.read_auth_line()
+		if r is None or r == b"*":
+			return self.auth_abort()
+		cfinal = (b64decode(r) or b"").decode("latin-1")
+		without, _, proof = cfinal.rpartition(",p=")
+		am = (bare + "," + sfirst + "," + without).encode()
+		salted = hashlib.pbkdf2_hmac("sha256",
+		    self.args.password.encode(), salt, it)
+		ckey = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+		stored = hashlib.sha256(ckey).digest()
+		csig = hmac.new(stored, am, hashlib.sha256).digest()
+		want = bytes(a ^ b for a, b in zip(ckey, csig))
+		skey = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+		ssig = hmac.new(skey, am, hashlib.sha256).digest()
+		ok = user == self.args.user and \
+		    without == "c=biws,r=" + nonce and \
+		    hmac.compare_digest(b64decode(proof) or b"", want)
+		if not ok:
+			self.log("auth: SCRAM-SHA-256 failed")
+			self.reply(535, "5.7.8 Error: authentication failed")
+			return
+		if self.rules.scram_forge:
+			# an impostor that accepts any proof cannot sign
+			ssig = bytes([ssig[0] ^ 1]) + ssig[1:]
+			self.log("auth: SCRAM-SHA-256 server signature forged")
+		self.send(b"334 " + base64.b64encode(b"v=" +
+		    base64.b64encode(ssig)) + b"\r\n")
+		r = self.read_auth_line()
+		if r is None or r == b"*":
+			self.log("auth: SCRAM-SHA-256 client refused the server")
+			return self.auth_abort()
+		self.auth_done("SCRAM-SHA-256", True, None)
 
 	def auth_abort(self):
 		self.reply(501, "5.7.0 Authentication aborted")
@@ -926,6 +1065,8 @@ def main():
 	p.add_argument("--user")
 	p.add_argument("--password")
 	p.add_argument("--rules", help="rules file, re-read per connection")
+	p.add_argument("--provider", choices=sorted(PROVIDER_AUTH),
+	    help="imitate a provider's AUTH; the token is --password")
 	p.add_argument("--pidfile")
 	p.add_argument("--hostname", default=HOSTNAME)
 	p.add_argument("--timeout", type=float, default=60.0,

@@ -146,7 +146,7 @@ static const struct conf_case parse_cases[] = {
 	{ "auth all mixed case", "auth PLAIN Login\tcram-MD5", NULL },
 	{ "auth digest-md5", "auth digest-md5",
 	    "bad value for auth: 'digest-md5'" },
-	{ "auth one bad", "auth plain xoauth2", "bad value for auth" },
+	{ "auth one bad", "auth plain gssapi", "bad value for auth" },
 	{ "user", "user bob@example.com", NULL },
 	{ "password", "password " TPASS, NULL },
 	{ "password_file", "password_file /etc/ferry.pw", NULL },

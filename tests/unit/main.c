@@ -26,6 +26,7 @@ main(void)
 		{ "msg", msg_test },
 		{ "serve", serve_test },
 		{ "smtp", smtp_test },
+		{ "secret", secret_test },
 		{ "spool", spool_test },
 		{ "ta", ta_test },
 	};

@@ -63,8 +63,8 @@ ext_cases(struct t *t)
 {
 	static const char *ehlo[] = { "250-mail.example Hello",
 	    "250-PIPELINING", "250-SIZE 10240000", "250-STARTTLS",
-	    "250-AUTH PLAIN LOGIN", "250-AUTH=CRAM-MD5", "250-8BITMIME",
-	    "250-DSN", "250 SMTPUTF8", NULL };
+	    "250-AUTH PLAIN LOGIN", "250-AUTH=CRAM-MD5 SCRAM-SHA-256",
+	    "250-8BITMIME", "250-DSN", "250 SMTPUTF8", NULL };
 	static const char *bare[] = { "250-x", "250-SIZE", "250 STARTTLSX",
 	    NULL };
 	struct smtp_reply r;

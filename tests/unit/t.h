@@ -24,6 +24,7 @@ void	conf_test(struct t *);
 void	msg_test(struct t *);
 void	serve_test(struct t *);
 void	smtp_test(struct t *);
+void	secret_test(struct t *);
 void	spool_test(struct t *);
 void	ta_test(struct t *);
 
