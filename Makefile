@@ -15,7 +15,7 @@ HOST_CC		?= gcc
 # Cutting diagnostic text to fit is intended; paths and commands are checked.
 WARN		= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		  -Wno-format-truncation
-STD		= -std=c11 -D_DEFAULT_SOURCE
+STD		= -std=c11 -D_POSIX_C_SOURCE=200809L
 DEFS		= -DFERRY_VERSION='"$(VERSION)"' -DBEARSSL_VERSION='"0.6"' \
 		  -DSYSCONFDIR='"$(SYSCONFDIR)"' -DSPOOLDIR='"$(SPOOLDIR)"'
 # Release flags: size first; sections let the linker drop what is unused.
@@ -28,10 +28,11 @@ TEST_CFLAGS	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  $(STD) $(WARN) $(DEFS) -I$(DEPS)/host/include -Isrc -Itests/unit
 TEST_LIBS	= $(DEPS)/host/lib/libbearssl.a $(DEPS)/host/lib/libtomcrypt.a
 
-MODS		= alias auth cli conf dsn ferr log msg net queue serve smtp spool ta tls
+MODS		= alias auth cli conf dsn ferr log msg net plat queue serve smtp \
+		  spool ta tls
 SRCS		= $(MODS:%=src/%.c) src/main.c
 OBJS		= $(SRCS:src/%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/anchors.o
-UNIT_MODS	= alias auth conf dsn ferr msg net serve smtp spool ta tls
+UNIT_MODS	= alias auth conf dsn ferr msg net plat serve smtp spool ta tls
 UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "plat.h"
 
 #define MD5_SIZE	16
 #define CHAL_SIZE	512	/* RFC 2195 challenges are short msg-ids */
@@ -110,7 +111,7 @@ auth_plain(char *out, size_t size, const char *user, const char *pass,
 	msg[1 + ulen] = '\0';
 	memcpy(msg + 2 + ulen, pass, plen);
 	rc = auth_b64(out, size, msg, 2 + ulen + plen, e);
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }
 
@@ -148,7 +149,7 @@ auth_cram_md5(char *out, size_t size, const char *chal, size_t chlen,
 	}
 	rc = auth_b64(out, size, msg, ulen + 1 + 2 * MD5_SIZE, e);
 out:
-	explicit_bzero(mac, sizeof(mac));
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(mac, sizeof(mac));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "plat.h"
 #include "smtp.h"
 
 /* ---- replies ---- */
@@ -203,18 +204,18 @@ cmd(struct smtp_session *s, int shown, struct ferr *e, const char *fmt, ...)
 
 		m = snprintf(red, sizeof(red), "%.*s***", shown, line);
 		trace_line(s, '>', red, (size_t)m);
-		explicit_bzero(red, sizeof(red));
+		plat_wipe(red, sizeof(red));
 	}
 	memcpy(line + n, "\r\n", 2);
 	n += 2;
 	if ((size_t)n > sizeof(s->out) - s->outlen &&
 	    flush_out(s, e) == -1) {
-		explicit_bzero(line, sizeof(line));
+		plat_wipe(line, sizeof(line));
 		return -1;
 	}
 	memcpy(s->out + s->outlen, line, (size_t)n);
 	s->outlen += (size_t)n;
-	explicit_bzero(line, sizeof(line));
+	plat_wipe(line, sizeof(line));
 	return 0;
 }
 
@@ -404,7 +405,7 @@ auth_exchange(struct smtp_session *s, unsigned mech, struct ferr *e)
 	}
 	rc = 0;
 out:
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }
 

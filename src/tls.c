@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "plat.h"
 #include "tls.h"
 
 #define SEED_SIZE	32
@@ -287,10 +288,10 @@ tls_start(struct tls_conn *c, const char *name,
 	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
 	/* BearSSL 0.6 trusts RDRAND alone where present; add the kernel's */
-	if (getentropy(seed, sizeof(seed)) == -1)
+	if (plat_random(seed, sizeof(seed)) == -1)
 		return ferr_set(e, FE_OS, errno, "getentropy");
 	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
-	explicit_bzero(seed, sizeof(seed));
+	plat_wipe(seed, sizeof(seed));
 	if (!br_ssl_client_reset(&c->sc, name, 0))
 		return tls_fail(c, "TLS setup", e);
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
