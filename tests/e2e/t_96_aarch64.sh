@@ -1,4 +1,4 @@
-# t_95_aarch64.sh: the static arm64 build (make ARCH=aarch64) under
+# t_96_aarch64.sh: the static arm64 build (make ARCH=aarch64) under
 # qemu-user delivers through the test Postfix, like ./ferry does.
 # `make check` builds ferry-aarch64 first; without it this fails.
 
