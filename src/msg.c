@@ -723,7 +723,7 @@ make_msgid(time_t now, const char *host, const char *eol, struct text *t,
 	if (gmtime_r(&now, &tm) == NULL)
 		return ferr_set(e, FE_OS, errno, "time");
 	if (plat_random(rnd, sizeof(rnd)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02X", rnd[i]);
 	n = snprintf(buf, sizeof(buf), "Message-ID: <%04d%02d%02d%02d%02d"

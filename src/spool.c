@@ -337,7 +337,7 @@ new_id(char *id, struct ferr *e)
 	unsigned long	t = (unsigned long)time(NULL) & 0xffffffffUL;
 
 	if (plat_random(r, sizeof(r)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	snprintf(id, SPOOL_ID_SIZE, "%08lx%02x%02x%02x%02x", t, r[0], r[1],
 	    r[2], r[3]);
 	return 0;

@@ -289,7 +289,7 @@ tls_start(struct tls_conn *c, const char *name,
 	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
 	/* BearSSL 0.6 trusts RDRAND alone where present; add the kernel's */
 	if (plat_random(seed, sizeof(seed)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
 	plat_wipe(seed, sizeof(seed));
 	if (!br_ssl_client_reset(&c->sc, name, 0))
