@@ -21,9 +21,8 @@ STD		= -std=c11 -D_POSIX_C_SOURCE=200809L
 DEFS		= -DFERRY_VERSION='"$(VERSION)"' -DBEARSSL_VERSION='"0.6"' \
 		  -DSYSCONFDIR='"$(SYSCONFDIR)"' -DSPOOLDIR='"$(SPOOLDIR)"'
 # Release flags: size first; sections let the linker drop what is unused.
-# Reproducible: no build ID, no path of the tree (scripts/repro).
 REL_CFLAGS	= -Os -ffunction-sections -fdata-sections $(STD) $(WARN) $(DEFS) \
-		  -ffile-prefix-map=$(CURDIR)/= -I$(DEPS)/musl/include -Isrc
+		  -I$(DEPS)/musl/include -Isrc
 REL_LDFLAGS	= -static -s -Wl,--gc-sections -Wl,--build-id=none
 REL_LIBS	= $(DEPS)/musl/lib/libbearssl.a $(DEPS)/musl/lib/libtomcrypt.a
 # Tests: glibc, because ASan does not run on musl.
@@ -31,19 +30,28 @@ TEST_CFLAGS	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  $(STD) $(WARN) $(DEFS) -I$(DEPS)/host/include -Isrc -Itests/unit
 TEST_LIBS	= $(DEPS)/host/lib/libbearssl.a $(DEPS)/host/lib/libtomcrypt.a
 
-MODS		= alias auth cli conf dsn ferr log msg net plat queue serve smtp \
-		  spool ta tls
+MODS		= alias auth cli conf dsn ferr log msg net queue serve smtp spool ta tls
 SRCS		= $(MODS:%=src/%.c) src/main.c
 OBJS		= $(SRCS:src/%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/anchors.o
-UNIT_MODS	= alias auth conf dsn ferr msg net plat serve smtp spool ta tls
+UNIT_MODS	= alias auth conf dsn ferr msg net serve smtp spool ta tls
 UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h
 
-.PHONY: all deps check unit e2e demo install clean distclean \
-	check-aarch64 clang-check repro dist
+.PHONY: all deps check unit e2e demo install clean distclean
+all: ferry
+
+# src/plat.c is the one platform file (plat.h); every build has it.
+MODS		+= plat
+UNIT_MODS	+= plat
+# Reproducible: no build ID, no path of the tree (scripts/repro).
+REL_CFLAGS	+= -ffile-prefix-map=$(CURDIR)/=
+# `make ARCH=aarch64` builds ./ferry-aarch64 instead (see below).
 ARCH		?=
-all: $(if $(filter aarch64,$(ARCH)),ferry-aarch64,ferry)
+ifeq ($(ARCH),aarch64)
+.DEFAULT_GOAL	:= ferry-aarch64
+endif
+.PHONY: check-aarch64 clean-aarch64 clang-check repro dist
 
 deps: $(DEPS)/stamp
 $(DEPS)/stamp: scripts/deps scripts/deps.sha256
@@ -111,19 +119,14 @@ check-aarch64: ferry-aarch64 $(BUILD)/unit-aarch64
 	$(QEMU) $(BUILD)/unit-aarch64
 	E2E_ONLY=t_96_aarch64 tests/e2e/run
 
-$(BUILD)/unit: $(UNIT_SRCS) $(HDRS) $(TEST_LIBS)
-	$(HOST_CC) $(TEST_CFLAGS) $(UNIT_SRCS) $(TEST_LIBS) -o $@
+# make check also builds these: scripts/check runs the aarch64 unit
+# tests, clang -Werror (scripts/clang-check) and a rebuild elsewhere
+# that must give the same bytes (scripts/repro).
+check: ferry-aarch64 $(BUILD)/unit-aarch64
 
-unit: $(BUILD)/unit
-	$(BUILD)/unit
-
-e2e: ferry
-	tests/e2e/run
-
-# Also the aarch64 build under qemu, clang -Werror and a rebuild
-# elsewhere that must give the same bytes (scripts/check).
-check: ferry $(BUILD)/unit ferry-aarch64 $(BUILD)/unit-aarch64
-	BUILD=$(BUILD) scripts/check
+clean distclean: clean-aarch64
+clean-aarch64:
+	rm -rf $(BUILD)/rel-aarch64 $(BUILD)/unit-aarch64 ferry-aarch64
 
 # The release tarball with both binaries; scripts/dist says what is in it.
 dist: ferry ferry-aarch64
@@ -136,6 +139,18 @@ repro: ferry ferry-aarch64
 clang-check: $(DEPS)/stamp
 	scripts/clang-check $(BUILD)
 
+$(BUILD)/unit: $(UNIT_SRCS) $(HDRS) $(TEST_LIBS)
+	$(HOST_CC) $(TEST_CFLAGS) $(UNIT_SRCS) $(TEST_LIBS) -o $@
+
+unit: $(BUILD)/unit
+	$(BUILD)/unit
+
+e2e: ferry
+	tests/e2e/run
+
+check: ferry $(BUILD)/unit
+	scripts/check
+
 demo: ferry
 	scripts/demo
 
@@ -146,8 +161,7 @@ install: ferry
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/mkanchors $(BUILD)/anchors.c ferry
-	rm -rf $(BUILD)/rel-aarch64 $(BUILD)/unit-aarch64 ferry-aarch64
 
 # Also forgets the downloaded and built libraries.
 distclean:
-	rm -rf $(BUILD) ferry ferry-aarch64
+	rm -rf $(BUILD) ferry
