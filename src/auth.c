@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "plat.h"
 
 #define MD5_SIZE	16
 #define CHAL_SIZE	512	/* RFC 2195 challenges are short msg-ids */
@@ -118,7 +119,7 @@ auth_plain(char *out, size_t size, const char *user, const char *pass,
 	msg[1 + ulen] = '\0';
 	memcpy(msg + 2 + ulen, pass, plen);
 	rc = auth_b64(out, size, msg, 2 + ulen + plen, e);
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }
 
@@ -156,8 +157,8 @@ auth_cram_md5(char *out, size_t size, const char *chal, size_t chlen,
 	}
 	rc = auth_b64(out, size, msg, ulen + 1 + 2 * MD5_SIZE, e);
 out:
-	explicit_bzero(mac, sizeof(mac));
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(mac, sizeof(mac));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }
 
@@ -168,7 +169,7 @@ b64_wipe(char *out, size_t size, char *data, size_t len, struct ferr *e)
 	int	rc;
 
 	rc = auth_b64(out, size, data, len, e);
-	explicit_bzero(data, len);
+	plat_wipe(data, len);
 	return rc;
 }
 
@@ -182,7 +183,7 @@ auth_xoauth2(char *out, size_t size, const char *user, const char *token,
 	n = snprintf(msg, sizeof(msg), "user=%s\001auth=Bearer %s\001\001",
 	    user, token);
 	if (n < 0 || (size_t)n >= sizeof(msg)) {
-		explicit_bzero(msg, sizeof(msg));
+		plat_wipe(msg, sizeof(msg));
 		return ferr_set(e, FE_CONFIG, 0, "OAuth token too long");
 	}
 	return b64_wipe(out, size, msg, (size_t)n, e);
@@ -219,7 +220,7 @@ auth_oauthbearer(char *out, size_t size, const char *user,
 	n = snprintf(msg, sizeof(msg), "n,a=%s,\001host=%s\001port=%u\001"
 	    "auth=Bearer %s\001\001", name, host, port, token);
 	if (n < 0 || (size_t)n >= sizeof(msg)) {
-		explicit_bzero(msg, sizeof(msg));
+		plat_wipe(msg, sizeof(msg));
 		return ferr_set(e, FE_CONFIG, 0, "OAuth token too long");
 	}
 	return b64_wipe(out, size, msg, (size_t)n, e);
@@ -406,11 +407,11 @@ scram_keys(int h, const char *pass, const struct scram_server_first *f,
 		proof[k] = ckey[k] ^ csig[k];
 	rc = 0;
 out:
-	explicit_bzero(salted, sizeof(salted));
-	explicit_bzero(ckey, sizeof(ckey));
-	explicit_bzero(stored, sizeof(stored));
-	explicit_bzero(csig, sizeof(csig));
-	explicit_bzero(skey, sizeof(skey));
+	plat_wipe(salted, sizeof(salted));
+	plat_wipe(ckey, sizeof(ckey));
+	plat_wipe(stored, sizeof(stored));
+	plat_wipe(csig, sizeof(csig));
+	plat_wipe(skey, sizeof(skey));
 	return rc;
 }
 
@@ -459,9 +460,9 @@ auth_scram_final(struct auth_scram *sc, const char *chal, size_t chlen,
 	sc->has_sig = 1;
 	rc = 0;
 out:
-	explicit_bzero(proof, sizeof(proof));
-	explicit_bzero(p64, sizeof(p64));
-	explicit_bzero(final, sizeof(final));
+	plat_wipe(proof, sizeof(proof));
+	plat_wipe(p64, sizeof(p64));
+	plat_wipe(final, sizeof(final));
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <tomcrypt.h>
 
 #include "conf.h"
+#include "plat.h"
 #include "secret.h"
 
 #define XSTR(x)		STR(x)
@@ -126,7 +127,7 @@ lines_init(struct lines *l, const char *text, size_t len, const char *name)
 static void
 lines_done(struct lines *l)
 {
-	explicit_bzero(l->buf, sizeof(l->buf));
+	plat_wipe(l->buf, sizeof(l->buf));
 }
 
 /*
@@ -924,9 +925,9 @@ conf_parse_authinfo(struct conf *c, const char *text, size_t len,
 		if (use->has_mechs)
 			c->auth = use->mechs;
 	}
-	explicit_bzero(&cur, sizeof(cur));
-	explicit_bzero(&exact, sizeof(exact));
-	explicit_bzero(&fallback, sizeof(fallback));
+	plat_wipe(&cur, sizeof(cur));
+	plat_wipe(&exact, sizeof(exact));
+	plat_wipe(&fallback, sizeof(fallback));
 	lines_done(&l);
 	return rc == 0 ? 0 : -1;
 }
@@ -1064,7 +1065,7 @@ file_read(const char *path, char **bufp, size_t *lenp, mode_t *modep,
 	rc = 0;
 out:
 	if (buf != NULL) {
-		explicit_bzero(buf, len);
+		plat_wipe(buf, len);
 		free(buf);
 	}
 	close(fd);
@@ -1076,7 +1077,7 @@ file_free(char *buf, size_t len)
 {
 	if (buf == NULL)
 		return;
-	explicit_bzero(buf, len);
+	plat_wipe(buf, len);
 	free(buf);
 }
 
@@ -1225,7 +1226,7 @@ out:
 void
 conf_wipe(struct conf *c)
 {
-	explicit_bzero(c->password, sizeof(c->password));
+	plat_wipe(c->password, sizeof(c->password));
 	c->has_password = 0;
 }
 

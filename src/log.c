@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "plat.h"
 
 /* The state lives in libc's openlog(); this module keeps none. */
 void
@@ -29,7 +30,7 @@ log_info(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsyslog(LOG_INFO, fmt, ap);
+	plat_vsyslog(LOG_INFO, fmt, ap);
 	va_end(ap);
 }
 
@@ -39,7 +40,7 @@ log_warn(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsyslog(LOG_WARNING, fmt, ap);
+	plat_vsyslog(LOG_WARNING, fmt, ap);
 	va_end(ap);
 }
 
@@ -49,6 +50,6 @@ log_debug(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsyslog(LOG_DEBUG, fmt, ap);
+	plat_vsyslog(LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }

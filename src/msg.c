@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "plat.h"
 
 void
 msg_addrs_init(struct msg_addrs *a)
@@ -709,7 +710,7 @@ make_date(time_t now, const char *eol, struct text *t, struct ferr *e)
 
 	if (localtime_r(&now, &tm) == NULL)
 		return ferr_set(e, FE_OS, errno, "local time");
-	off = tm.tm_gmtoff / 60;
+	off = plat_gmtoff(&tm) / 60;
 	n = snprintf(buf, sizeof(buf), "Date: %.3s, %02d %.3s %d "
 	    "%02d:%02d:%02d %c%02ld%02ld%s", days + 3 * (tm.tm_wday % 7),
 	    tm.tm_mday, months + 3 * (tm.tm_mon % 12), tm.tm_year + 1900,
@@ -754,8 +755,8 @@ make_msgid(time_t now, const char *host, const char *eol, struct text *t,
 
 	if (gmtime_r(&now, &tm) == NULL)
 		return ferr_set(e, FE_OS, errno, "time");
-	if (getentropy(rnd, sizeof(rnd)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+	if (plat_random(rnd, sizeof(rnd)) == -1)
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02X", rnd[i]);
 	n = snprintf(buf, sizeof(buf), "Message-ID: <%04d%02d%02d%02d%02d"

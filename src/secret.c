@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "plat.h"
 #include "secret.h"
 
 #define ERRLINE_SIZE	256	/* one stderr line as logged */
@@ -206,7 +207,7 @@ collect(struct run *r, int out, int err, long long deadline)
 				take_err(r, b, (size_t)n);
 		}
 	}
-	explicit_bzero(b, sizeof(b));
+	plat_wipe(b, sizeof(b));
 	for (i = 0; i < 2; i++)
 		if (p[i].fd != -1)
 			close(p[i].fd);
@@ -309,6 +310,6 @@ out:
 	}
 	out[rc == 0 ? r.len : 0] = '\0';
 	if (rc == -1)
-		explicit_bzero(out, size);
+		plat_wipe(out, size);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "plat.h"
 #include "secret.h"
 #include "smtp.h"
 
@@ -204,18 +205,18 @@ cmd(struct smtp_session *s, int shown, struct ferr *e, const char *fmt, ...)
 
 		m = snprintf(red, sizeof(red), "%.*s***", shown, line);
 		trace_line(s, '>', red, (size_t)m);
-		explicit_bzero(red, sizeof(red));
+		plat_wipe(red, sizeof(red));
 	}
 	memcpy(line + n, "\r\n", 2);
 	n += 2;
 	if ((size_t)n > sizeof(s->out) - s->outlen &&
 	    flush_out(s, e) == -1) {
-		explicit_bzero(line, sizeof(line));
+		plat_wipe(line, sizeof(line));
 		return -1;
 	}
 	memcpy(s->out + s->outlen, line, (size_t)n);
 	s->outlen += (size_t)n;
-	explicit_bzero(line, sizeof(line));
+	plat_wipe(line, sizeof(line));
 	return 0;
 }
 
@@ -402,8 +403,8 @@ auth_scram(struct smtp_session *s, const char *pass, struct ferr *e)
 	char		nonce[AUTH_NONCE_SIZE], msg[AUTH_LINE_SIZE];
 	int		rc = -1;
 
-	if (getentropy(rnd, sizeof(rnd)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+	if (plat_random(rnd, sizeof(rnd)) == -1)
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	if (auth_b64(nonce, sizeof(nonce), rnd, sizeof(rnd), e) == -1 ||
 	    auth_scram_first(&sc, s->conf->user, nonce, msg, sizeof(msg),
 	    e) == -1 ||
@@ -434,9 +435,9 @@ auth_scram(struct smtp_session *s, const char *pass, struct ferr *e)
 		goto out;
 	rc = 0;
 out:
-	explicit_bzero(&sc, sizeof(sc));
-	explicit_bzero(rnd, sizeof(rnd));
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(&sc, sizeof(sc));
+	plat_wipe(rnd, sizeof(rnd));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }
 
@@ -465,7 +466,7 @@ auth_oauth(struct smtp_session *s, unsigned mech, const char *token,
 	if (rc == 0)
 		rc = cmd_secret(s, xo ? "AUTH XOAUTH2 " : "AUTH OAUTHBEARER ",
 		    msg, e);
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(msg, sizeof(msg));
 	if (rc == -1 || flush_out(s, e) == -1 || read_reply(s, e) == -1)
 		return -1;
 	if (s->reply.code != 334)
@@ -542,7 +543,7 @@ auth_exchange(struct smtp_session *s, unsigned mech, const char *pass,
 	}
 	rc = 0;
 out:
-	explicit_bzero(msg, sizeof(msg));
+	plat_wipe(msg, sizeof(msg));
 	return rc;
 }
 
@@ -659,7 +660,7 @@ authenticate(struct smtp_session *s, struct ferr *e)
 	if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
 		return -1;
 	rc = auth_exchange(s, mech, pass, e);
-	explicit_bzero(pass, sizeof(pass));
+	plat_wipe(pass, sizeof(pass));
 	if (rc == -1)
 		return -1;
 	s->mech = mech;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plat.h"
 #include "spool.h"
 
 #define NAME_SIZE	(1 + SPOOL_ID_SIZE)	/* "q" + id */
@@ -335,8 +336,8 @@ new_id(char *id, struct ferr *e)
 	unsigned char	r[4];
 	unsigned long	t = (unsigned long)time(NULL) & 0xffffffffUL;
 
-	if (getentropy(r, sizeof(r)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+	if (plat_random(r, sizeof(r)) == -1)
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	snprintf(id, SPOOL_ID_SIZE, "%08lx%02x%02x%02x%02x", t, r[0], r[1],
 	    r[2], r[3]);
 	return 0;

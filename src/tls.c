@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "plat.h"
 #include "tls.h"
 
 #define SEED_SIZE	32
@@ -348,10 +349,10 @@ tls_start(struct tls_conn *c, const char *name,
 	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
 	/* BearSSL 0.6 trusts RDRAND alone where present; add the kernel's */
-	if (getentropy(seed, sizeof(seed)) == -1)
-		return ferr_set(e, FE_OS, errno, "getentropy");
+	if (plat_random(seed, sizeof(seed)) == -1)
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
-	explicit_bzero(seed, sizeof(seed));
+	plat_wipe(seed, sizeof(seed));
 	if (!br_ssl_client_reset(&c->sc, name, 0))
 		return tls_fail(c, "TLS setup", e);
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
@@ -401,10 +402,10 @@ tls_probe(struct tls_conn *c)
 	br_ssl_client_init_full(&c->sc, &c->x.mini, NULL, 0);
 	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS10, BR_TLS12);
 	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
-	if (getentropy(seed, sizeof(seed)) == -1)
+	if (plat_random(seed, sizeof(seed)) == -1)
 		return 0;
 	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
-	explicit_bzero(seed, sizeof(seed));
+	plat_wipe(seed, sizeof(seed));
 	if (!br_ssl_client_reset(&c->sc, NULL, 0))
 		return 0;
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);

@@ -1,0 +1,93 @@
+/*
+ * plat.c: PLATFORM FILE. Linux (musl, glibc) and FreeBSD differ here and
+ * nowhere else; see plat.h. The build defines _POSIX_C_SOURCE for every
+ * file, which hides the BSD extensions this file is for: undo it.
+ */
+#undef _POSIX_C_SOURCE
+#define _DEFAULT_SOURCE		/* glibc, musl */
+#define _BSD_SOURCE		/* older musl */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#else
+#include <stdlib.h>
+#include <strings.h>
+#endif
+
+#include "plat.h"
+
+#if defined(__linux__)
+/*
+ * getrandom(2) rather than /dev/urandom: an empty chroot has no /dev.
+ * It blocks only until the pool is first seeded, and returns at most
+ * 32 MB a call, and may stop short on a signal: loop.
+ */
+int
+plat_random(void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__APPLE__)
+/* Kernel-seeded ChaCha; it cannot fail and needs no /dev. */
+int
+plat_random(void *buf, size_t len)
+{
+	arc4random_buf(buf, len);
+	return 0;
+}
+#else
+/* getentropy(3) is POSIX.1-2024; it takes 256 bytes a call at most. */
+int
+plat_random(void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	size_t		 n;
+
+	for (; len > 0; p += n, len -= n) {
+		n = len < 256 ? len : 256;
+		if (getentropy(p, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+#endif
+
+/* glibc >= 2.25, musl >= 1.1.20 and FreeBSD >= 11 all have it. */
+void
+plat_wipe(void *buf, size_t len)
+{
+	explicit_bzero(buf, len);
+}
+
+/* Both systems have tm_gmtoff; strict POSIX headers only hide its name. */
+long
+plat_gmtoff(const struct tm *tm)
+{
+	return (long)tm->tm_gmtoff;
+}
+
+void
+plat_vsyslog(int pri, const char *fmt, va_list ap)
+{
+	vsyslog(pri, fmt, ap);
+}
