@@ -101,8 +101,10 @@ header_field(const char *buf, const char *name, char *out, size_t size)
 			continue;
 		if (*p == '\n' && p[1] != ' ' && p[1] != '\t')
 			break;		/* the end of the field */
-		if (*p == '\n' || *p == '\t')
-			out[o++] = ' ';	/* unfolded */
+		if (*p == '\n')
+			continue;	/* unfolding keeps the blank after */
+		if (*p == '\t')
+			out[o++] = ' ';
 		else
 			out[o++] = (unsigned char)*p < ' ' ||
 			    (unsigned char)*p > '~' ? '?' : *p;
