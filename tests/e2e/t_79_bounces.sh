@@ -59,6 +59,9 @@ check "storm: window open: still one bounce, 19 held" eval \
     [ "$(queued "$conf")" -eq 19 ]'
 check "storm: the first is the single-message form" grep -q \
     '^Subject: storm 1$' "$LANDED"
+ferry_run "$conf" -bp < /dev/null
+check "storm: mailq shows the held bounces" eval '[ "$(grep -c \
+    "reject@$SH_DOMAIN (failed, bounce held)" "$OUT")" -eq 19 ]'
 check "storm: 20 bounced recipients logged" eval '[ "$(log_since \
     "$SYSLOG_FILE" "$mark" | grep -c "to=<reject@$SH_DOMAIN>.*status=bounced")" \
     -eq 20 ]'
