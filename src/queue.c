@@ -287,9 +287,10 @@ settle_failures(struct queue *q, struct spool_env *env,
 				continue;
 			sr->state = !owed ? SPOOL_FAILED : fails[i].expired ?
 			    SPOOL_EXPIRED : SPOOL_REFUSED;
-			if (owed && spool_env_set_reply(env, k,
-			    fails[i].reply, e) == -1)
-				return -1;	/* the bounce says less */
+			/* out of memory, the bounce just says less */
+			if (owed)
+				(void)spool_env_set_reply(env, k,
+				    fails[i].reply, e);
 		}
 	res->failed += nfail;
 	q->owed |= owed && nfail > 0;
@@ -409,7 +410,8 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 	spool_env_init(&env);
 	rc = spool_take(q->sp, id, &m, &env, e);
 	/* owed a bounce only, or a bounce still marking: bounce_run's */
-	if (rc == 1 && (spool_env_pending(&env) == 0 || env.ncovers > 0)) {
+	if (rc == 1 && ((spool_env_pending(&env) == 0 &&
+	    spool_env_owed(&env) > 0) || env.ncovers > 0)) {
 		spool_release(&m);
 		rc = 0;
 	} else if (rc == 1 && !force && env.next > (long long)time(NULL)) {

@@ -131,6 +131,16 @@ ferry_run "$conf" -f "" "reject@$SH_DOMAIN" < "$E2E_WORK/b.eml"
 check "<> sender refused: to failed/, no bounce" eval '[ "$(failed_n \
     "$E2E_WORK/spool-bob")" -eq 2 ] && [ "$(queued "$conf")" -eq 0 ]'
 
+# -- -N never (RFC 3461): the sender asked for no bounce
+conf=$(hostconf never implicit "$SH_PORT_SMTPS" "bounce_window 0")
+ferry_run "$conf" -N never -f "never@$SH_DOMAIN" "reject@$SH_DOMAIN" \
+    < "$E2E_WORK/b.eml"
+ferry_run "$conf" -q < /dev/null
+sleep 1
+check "-N never: no bounce, nothing kept" eval '[ "$(smarthost_mail_count \
+    never)" -eq 0 ] && [ "$(queued "$conf")" -eq 0 ] &&
+    [ "$(failed_n "$E2E_WORK/spool-never")" -eq 0 ]'
+
 # -- failed/ capped: by count (oldest first), then by age
 conf=$(hostconf cap implicit "$SH_PORT_SMTPS" "failed_max_count 3" \
     "failed_max_age 1d")
