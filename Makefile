@@ -30,7 +30,8 @@ TEST_CFLAGS	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  $(STD) $(WARN) $(DEFS) -I$(DEPS)/host/include -Isrc -Itests/unit
 TEST_LIBS	= $(DEPS)/host/lib/libbearssl.a $(DEPS)/host/lib/libtomcrypt.a
 
-MODS		= alias auth cli conf dsn ferr log msg net queue secret serve smtp spool ta tls
+MODS		= alias auth bounce cli conf dsn ferr log msg net queue secret serve smtp \
+		  spool ta tls
 SRCS		= $(MODS:%=src/%.c) src/main.c
 OBJS		= $(SRCS:src/%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/anchors.o
 UNIT_MODS	= alias auth conf dsn ferr log msg net secret serve smtp spool ta tls

@@ -742,6 +742,10 @@ print_entry(const struct spool_env *env, int failed)
 			printf("%*s%s%s\n", 41, "", env->rcpt[i].addr,
 			    env->rcpt[i].state == SPOOL_FAILED ?
 			    " (failed)" : "");
+		else if (env->rcpt[i].state == SPOOL_REFUSED ||
+		    env->rcpt[i].state == SPOOL_EXPIRED)	/* bounce_window */
+			printf("%*s%s (failed, bounce held)\n", 41, "",
+			    env->rcpt[i].addr);
 	printf("\n");
 }
 

@@ -614,6 +614,30 @@ key_retry(struct conf *c, const char *v)
 	return NULL;
 }
 
+/* bounce_window DURATION: one bounce per sender per window; 0 = off */
+static const char *
+key_bounce_window(struct conf *c, const char *v)
+{
+	if (strcmp(v, "0") == 0) {
+		c->bounce_window = 0;
+		return NULL;
+	}
+	return duration_parse(v, 7 * 86400, &c->bounce_window);
+}
+
+static const char *
+key_failed_max_age(struct conf *c, const char *v)
+{
+	return duration_parse(v, 3650 * 86400U, &c->failed_max_age);
+}
+
+static const char *
+key_failed_max_count(struct conf *c, const char *v)
+{
+	return uint_parse(v, 0, 10000000, &c->failed_max_count) != NULL ?
+	    "want a count, 0..10000000" : NULL;
+}
+
 static const struct key keys[] = {
 	{ "smarthost",		key_smarthost,		0 },
 	{ "port",		key_port,		0 },
@@ -637,6 +661,9 @@ static const struct key keys[] = {
 	{ "trusted_users",	key_trusted_users,	0 },
 	{ "max_queue_age",	key_max_queue_age,	0 },
 	{ "retry",		key_retry,		0 },
+	{ "bounce_window",	key_bounce_window,	0 },
+	{ "failed_max_age",	key_failed_max_age,	0 },
+	{ "failed_max_count",	key_failed_max_count,	0 },
 };
 
 void
@@ -655,6 +682,9 @@ conf_init(struct conf *c)
 	c->retry[3] = 40 * 60;
 	c->retry[4] = 60 * 60;
 	c->nretry = 5;
+	c->bounce_window = 10 * 60;
+	c->failed_max_age = 30 * 86400;
+	c->failed_max_count = 1000;
 }
 
 /*

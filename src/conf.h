@@ -64,11 +64,15 @@ struct conf {
 	unsigned	max_queue_age;	/* seconds; default 5 days */
 	unsigned	retry[CONF_RETRY_MAX];	/* seconds after try n */
 	size_t		nretry;		/* the last step repeats */
+	unsigned	bounce_window;	/* seconds; default 10m; 0 = off */
+	unsigned	failed_max_age;	/* seconds; default 30 days */
+	unsigned	failed_max_count;	/* default 1000 */
 };
 
 /*
  * Defaults: implicit TLS, built-in anchors, any AUTH, timeout 60, spool
- * SPOOLDIR, max_queue_age 5d, retry 5m 10m 20m 40m 1h.
+ * SPOOLDIR, max_queue_age 5d, retry 5m 10m 20m 40m 1h, bounce_window
+ * 10m, failed_max_age 30d, failed_max_count 1000.
  */
 void	conf_init(struct conf *c);
 /*

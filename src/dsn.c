@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,53 +46,84 @@ rfc5322_date(long long t, char *out, size_t size)
 		snprintf(out, size, "Thu, 01 Jan 1970 00:00:00 +0000");
 }
 
-/* The original header block, at most DSN_HEADERS_MAX bytes of it. */
+/* The original header block, at most DSN_HEADERS_MAX bytes, into buf. */
 static int
-copy_headers(FILE *f, int orig, struct ferr *e)
+read_headers(int orig, char *buf, size_t *len, struct ferr *e)
 {
-	char	*buf, *end;
+	char	*end;
 	ssize_t	 n;
-	size_t	 len = 0;
 
-	if ((buf = malloc(DSN_HEADERS_MAX + 1)) == NULL)
-		return ferr_set(e, FE_OS, errno, "bounce");
-	if (lseek(orig, 0, SEEK_SET) == -1) {
-		free(buf);
+	*len = 0;
+	if (lseek(orig, 0, SEEK_SET) == -1)
 		return ferr_set(e, FE_TEMP, errno, "read message");
+	while (*len < DSN_HEADERS_MAX &&
+	    (n = read(orig, buf + *len, DSN_HEADERS_MAX - *len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return ferr_set(e, FE_TEMP, errno, "read message");
+		*len += (size_t)n;
 	}
-	while (len < DSN_HEADERS_MAX &&
-	    (n = read(orig, buf + len, DSN_HEADERS_MAX - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
+	buf[*len] = '\0';
 	if ((end = strstr(buf, "\n\n")) != NULL)
-		len = (size_t)(end - buf) + 1;
+		*len = (size_t)(end - buf) + 1;
 	else if ((end = strstr(buf, "\r\n\r\n")) != NULL)
-		len = (size_t)(end - buf) + 2;
-	fwrite(buf, 1, len, f);
-	if (len > 0 && buf[len - 1] != '\n')
-		fputc('\n', f);
-	free(buf);
+		*len = (size_t)(end - buf) + 2;
+	buf[*len] = '\0';
 	return 0;
 }
 
-int
-dsn_write(int out, const struct dsn_info *in, const struct dsn_rcpt *r,
-    size_t n, int orig, struct ferr *e)
+/*
+ * The value of header `name` in the block buf, unfolded, as printable
+ * ASCII (other bytes become '?': the text part is us-ascii), cut to
+ * fit out; "" when absent.
+ */
+static void
+header_field(const char *buf, const char *name, char *out, size_t size)
 {
-	char	 date[64], arrived[64], status[16];
-	FILE	*f;
-	size_t	 i;
-	int	 fd;
+	const char *p = buf;
+	size_t	nlen = strlen(name), o = 0;
 
-	if ((fd = dup(out)) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return ferr_set(e, FE_OS, errno, "bounce");
+	out[0] = '\0';
+	while (*p != '\0') {
+		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == ':')
+			break;
+		if ((p = strchr(p, '\n')) == NULL)
+			return;
+		p++;
 	}
-	rfc5322_date(in->now, date, sizeof(date));
-	rfc5322_date(in->arrival, arrived, sizeof(arrived));
+	if (*p == '\0')
+		return;
+	for (p += nlen + 1; *p == ' ' || *p == '\t'; p++)
+		;
+	for (; *p != '\0' && o + 1 < size; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n' && p[1] != ' ' && p[1] != '\t')
+			break;		/* the end of the field */
+		if (*p == '\n')
+			continue;	/* unfolding keeps the blank after */
+		if (*p == '\t')
+			out[o++] = ' ';
+		else
+			out[o++] = (unsigned char)*p < ' ' ||
+			    (unsigned char)*p > '~' ? '?' : *p;
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static void
+write_top(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
+    size_t n, const char *date)
+{
+	char	subj[32] = "";
+
+	if (n > 1)
+		snprintf(subj, sizeof(subj), " (%zu messages)", n);
 	fprintf(f, "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
-	    "To: <%s>\nSubject: Undelivered Mail Returned to Sender\n"
+	    "To: <%s>\nSubject: Undelivered Mail Returned to Sender%s\n"
 	    "Date: %s\nMessage-ID: <%s.bounce@%s>\n"
 	    "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/report; report-type=delivery-status;\n"
@@ -99,34 +131,127 @@ dsn_write(int out, const struct dsn_info *in, const struct dsn_rcpt *r,
 	    "This is a MIME-encapsulated message.\n\n--%s/%s\n"
 	    "Content-Description: Notification\n"
 	    "Content-Type: text/plain; charset=us-ascii\n\n"
-	    "This is the ferry mail relay at %s.\n\n"
-	    "Your message (queue ID %s) could not be delivered to one or\n"
-	    "more recipients. The smart host %s said:\n\n",
-	    in->domain, in->sender, date, in->id, in->domain, in->id,
-	    in->host, in->id, in->host, in->host, in->id, in->relay);
-	for (i = 0; i < n; i++)
-		fprintf(f, "<%s>: %s\n", r[i].addr, r[i].reply);
+	    "This is the ferry mail relay at %s.\n\n",
+	    in->domain, in->sender, subj, date, in->id, in->domain, in->id,
+	    in->host, in->id, in->host, in->host);
+	if (n == 1)
+		fprintf(f, "Your message (queue ID %s) could not be delivered "
+		    "to one or\nmore recipients. The smart host %s said:\n\n",
+		    m[0].id, in->relay);
+	else
+		fprintf(f, "%zu of your messages could not be delivered to "
+		    "one or more\nrecipients. The smart host %s said, for "
+		    "each:\n\n", n, in->relay);
+}
+
+/* One message's lines in the text part. */
+static void
+write_text(FILE *f, const struct dsn_msg *m, int merged, const char *hdrs)
+{
+	char	arrived[64], field[DSN_FIELD_MAX + 1];
+	size_t	i;
+
+	if (merged) {
+		rfc5322_date(m->arrival, arrived, sizeof(arrived));
+		fprintf(f, "Queue ID %s, arrived %s\n", m->id, arrived);
+		header_field(hdrs, "Subject", field, sizeof(field));
+		fprintf(f, "  Subject: %s\n", field);
+		header_field(hdrs, "Message-ID", field, sizeof(field));
+		if (field[0] != '\0')
+			fprintf(f, "  Message-ID: %s\n", field);
+	}
+	for (i = 0; i < m->n; i++)
+		fprintf(f, "%s<%s>: %s\n", merged ? "  " : "", m->r[i].addr,
+		    m->r[i].reply);
+	if (merged)
+		fputc('\n', f);
+}
+
+/* One message's per-recipient groups (RFC 3464 2.3). */
+static void
+write_groups(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
+    int merged)
+{
+	char	status[16];
+	size_t	i;
+
+	for (i = 0; i < m->n; i++) {
+		dsn_status(m->r[i].reply, m->r[i].expired, status,
+		    sizeof(status));
+		fprintf(f, "\nFinal-Recipient: rfc822; %s\nAction: failed\n"
+		    "Status: %s\nRemote-MTA: dns; %s\n", m->r[i].addr, status,
+		    in->relay);
+		if (!m->r[i].expired)
+			fprintf(f, "Diagnostic-Code: smtp; %s\n",
+			    m->r[i].reply);
+		if (merged)	/* which message: an extension field */
+			fprintf(f, "X-Ferry-Queue-ID: %s\n", m->id);
+	}
+}
+
+static int
+write_all(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
+    size_t n, char *hdrs, struct ferr *e)
+{
+	char	date[64], arrived[64];
+	size_t	i, len;
+	int	merged = n > 1;
+
+	rfc5322_date(in->now, date, sizeof(date));
+	write_top(f, in, m, n, date);
+	for (i = 0; i < n; i++) {
+		if (read_headers(m[i].orig, hdrs, &len, e) == -1)
+			return -1;
+		write_text(f, &m[i], merged, hdrs);
+	}
 	fprintf(f, "\n--%s/%s\nContent-Description: Delivery report\n"
 	    "Content-Type: message/delivery-status\n\n"
-	    "Reporting-MTA: dns; %s\nX-Ferry-Queue-ID: %s\n"
-	    "Arrival-Date: %s\n", in->id, in->host, in->host, in->id,
-	    arrived);
-	for (i = 0; i < n; i++) {
-		dsn_status(r[i].reply, r[i].expired, status, sizeof(status));
-		fprintf(f, "\nFinal-Recipient: rfc822; %s\nAction: failed\n"
-		    "Status: %s\nRemote-MTA: dns; %s\n", r[i].addr, status,
-		    in->relay);
-		if (!r[i].expired)
-			fprintf(f, "Diagnostic-Code: smtp; %s\n", r[i].reply);
+	    "Reporting-MTA: dns; %s\n", in->id, in->host, in->host);
+	if (!merged) {
+		rfc5322_date(m[0].arrival, arrived, sizeof(arrived));
+		fprintf(f, "X-Ferry-Queue-ID: %s\nArrival-Date: %s\n",
+		    m[0].id, arrived);
 	}
-	fprintf(f, "\n--%s/%s\nContent-Description: Undelivered Message "
-	    "Headers\nContent-Type: text/rfc822-headers\n\n", in->id,
-	    in->host);
-	if (copy_headers(f, orig, e) == -1) {
+	for (i = 0; i < n; i++)
+		write_groups(f, in, &m[i], merged);
+	if (!merged) {
+		fprintf(f, "\n--%s/%s\nContent-Description: Undelivered "
+		    "Message Headers\nContent-Type: text/rfc822-headers\n\n",
+		    in->id, in->host);
+		if (read_headers(m[0].orig, hdrs, &len, e) == -1)
+			return -1;
+		fwrite(hdrs, 1, len, f);
+		if (len > 0 && hdrs[len - 1] != '\n')
+			fputc('\n', f);
+	}
+	fprintf(f, "\n--%s/%s--\n", in->id, in->host);
+	return 0;
+}
+
+int
+dsn_write(int out, const struct dsn_info *in, const struct dsn_msg *m,
+    size_t n, struct ferr *e)
+{
+	FILE	*f;
+	char	*hdrs;
+	int	 fd, rc;
+
+	if (n == 0 || n > DSN_MSGS_MAX)
+		return ferr_set(e, FE_SOFTWARE, 0, "bounce of %zu messages", n);
+	if ((hdrs = malloc(DSN_HEADERS_MAX + 1)) == NULL)
+		return ferr_set(e, FE_OS, errno, "bounce");
+	if ((fd = dup(out)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		free(hdrs);
+		return ferr_set(e, FE_OS, errno, "bounce");
+	}
+	rc = write_all(f, in, m, n, hdrs, e);
+	free(hdrs);
+	if (rc == -1) {
 		fclose(f);
 		return -1;
 	}
-	fprintf(f, "\n--%s/%s--\n", in->id, in->host);
 	if (ferror(f) || fclose(f) == EOF)
 		return ferr_set(e, FE_TEMP, errno, "write bounce");
 	return 0;

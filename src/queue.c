@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "anchors.h"
+#include "bounce.h"
 #include "dsn.h"
 #include "log.h"
 #include "queue.h"
@@ -160,66 +161,6 @@ remember_bounce(struct queue *q, const char *id)
 	memcpy(q->bounces.v[q->bounces.n++], id, SPOOL_ID_SIZE);
 }
 
-/* Bytes on the wire for a file: each LF may become CRLF. */
-static off_t
-wire_size(int fd, off_t size)
-{
-	char	buf[8192];
-	ssize_t	n, i;
-	off_t	w = size;
-
-	if (lseek(fd, 0, SEEK_SET) == -1)
-		return 2 * size;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			w += buf[i] == '\n';
-	return w;
-}
-
-/* Queue the DSN for env's failed recipients r[0..n) to its sender. */
-static int
-bounce(struct queue *q, const struct spool_msg *m,
-    const struct spool_env *env, const struct dsn_rcpt *r, size_t n,
-    struct ferr *e)
-{
-	struct spool_msg b;
-	struct spool_env benv;
-	struct dsn_info	 info;
-	struct stat	 st;
-	char		 host[CONF_HOST_SIZE], relay[CONF_HOST_SIZE + 8];
-	int		 rc = -1;
-
-	conf_host_name(q->conf, host, sizeof(host));
-	snprintf(relay, sizeof(relay), "%s", q->conf->smarthost);
-	info.id = env->id;
-	info.sender = env->from;
-	info.host = host;
-	info.domain = host;
-	info.relay = relay;
-	info.arrival = env->arrival;
-	info.now = (long long)time(NULL);
-	spool_env_init(&benv);
-	if (spool_create(q->sp, &b, e) == -1)
-		return -1;
-	if (dsn_write(b.fd, &info, r, n, m->fd, e) == -1 ||
-	    fstat(b.fd, &st) == -1 ||
-	    spool_env_add(&benv, env->from, SPOOL_PENDING, e) == -1)
-		goto out;
-	benv.arrival = info.now;
-	benv.from[0] = '\0';		/* <>: a bounce is never bounced */
-	benv.size = st.st_size;
-	benv.wire = wire_size(b.fd, st.st_size);
-	if (spool_commit(q->sp, &b, &benv, e) == -1)
-		goto out;
-	log_info("%s: sender non-delivery notification: %s", env->id, b.id);
-	remember_bounce(q, b.id);
-	rc = 0;
-out:
-	spool_abort(q->sp, &b);
-	spool_env_free(&benv);
-	return rc;
-}
-
 /* The seconds to wait after the tries-th failed try. */
 static unsigned
 backoff(const struct conf *c, unsigned tries)
@@ -314,29 +255,45 @@ expire(const struct queue *q, struct spool_env *env,
 	}
 }
 
-/* Mark the failures; bounce them unless -oep or the sender is <>. */
+/*
+ * A bounce is owed unless -oep prints the failures, the sender is <>
+ * (no bounce of a bounce, RFC 5321 4.5.5) or -N left out FAILURE.
+ */
 static int
-settle_failures(struct queue *q, const struct spool_msg *m,
-    struct spool_env *env, struct dsn_rcpt *fails, size_t nfail,
-    struct queue_result *res, struct ferr *e)
+bounce_owed(const struct queue *q, const struct spool_env *env)
+{
+	return env->from[0] != '\0' && !q->print_errors &&
+	    (env->dsn_notify[0] == '\0' ||
+	    strstr(env->dsn_notify, "FAILURE") != NULL);
+}
+
+/*
+ * Mark the failures: owed a bounce, with the reply that bounce will
+ * quote (bounce_run makes it), or just FAILED.
+ */
+static int
+settle_failures(struct queue *q, struct spool_env *env,
+    struct dsn_rcpt *fails, size_t nfail, struct queue_result *res,
+    struct ferr *e)
 {
 	size_t	i, k;
+	int	owed = bounce_owed(q, env);
 
-	if (nfail == 0)
-		return 0;
-	if (env->from[0] != '\0' && !q->print_errors &&
-	    bounce(q, m, env, fails, nfail, e) == -1) {
-		/* no bounce, no loss: they stay pending and fail again */
-		res->pending += nfail;
-		snprintf(env->error, sizeof(env->error), "bounce not queued: "
-		    "%s", e->text);
-		return -1;
-	}
 	for (i = 0; i < nfail; i++)
-		for (k = 0; k < env->nrcpt; k++)
-			if (env->rcpt[k].addr == fails[i].addr)
-				env->rcpt[k].state = SPOOL_FAILED;
+		for (k = 0; k < env->nrcpt; k++) {
+			struct spool_rcpt *sr = &env->rcpt[k];
+
+			if (sr->addr != fails[i].addr)
+				continue;
+			sr->state = !owed ? SPOOL_FAILED : fails[i].expired ?
+			    SPOOL_EXPIRED : SPOOL_REFUSED;
+			/* out of memory, the bounce just says less */
+			if (owed)
+				(void)spool_env_set_reply(env, k,
+				    fails[i].reply, e);
+		}
 	res->failed += nfail;
+	q->owed |= owed && nfail > 0;
 	return 0;
 }
 
@@ -357,7 +314,15 @@ record(struct queue *q, struct spool_msg *m, struct spool_env *env,
 			    env->id);
 			return spool_fail(q->sp, m, env, e);
 		}
-		return spool_done(q->sp, m, e);
+		if (spool_env_owed(env) == 0)
+			return spool_done(q->sp, m, e);
+		/* kept, owed a bounce, until bounce_run makes it */
+		if (spool_update(q->sp, env, e) == -1) {
+			spool_release(m);
+			return -1;
+		}
+		spool_release(m);
+		return 0;
 	}
 	env->tries++;
 	env->next = now + backoff(q->conf, env->tries);
@@ -424,7 +389,7 @@ queue_deliver(struct queue *q, struct spool_msg *m, struct spool_env *env,
 	}
 	if (res->pending > 0)
 		expire(q, env, fails, &nfail, why, sizeof(why), now);
-	(void)settle_failures(q, m, env, fails, nfail, res, &res->why);
+	(void)settle_failures(q, env, fails, nfail, res, &res->why);
 	res->pending = spool_env_pending(env);
 	rc = record(q, m, env, now, e);
 out:
@@ -444,7 +409,12 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 
 	spool_env_init(&env);
 	rc = spool_take(q->sp, id, &m, &env, e);
-	if (rc == 1 && !force && env.next > (long long)time(NULL)) {
+	/* owed a bounce only, or a bounce still marking: bounce_run's */
+	if (rc == 1 && ((spool_env_pending(&env) == 0 &&
+	    spool_env_owed(&env) > 0) || env.ncovers > 0)) {
+		spool_release(&m);
+		rc = 0;
+	} else if (rc == 1 && !force && env.next > (long long)time(NULL)) {
 		spool_release(&m);
 		rc = 0;
 	} else if (rc == 1) {
@@ -459,15 +429,53 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 int
 queue_flush_bounces(struct queue *q, struct ferr *e)
 {
+	struct spool_ids made;
 	size_t	i;
 	int	rc = 0;
 
+	/* a foreground send scans the queue only when it failed */
+	if (q->owed && bounce_run(q->conf, q->sp, (long long)time(NULL),
+	    &made, e) == -1) {
+		log_warn("bounces: %s", e->text);
+		rc = -1;
+	}
+	if (q->owed) {
+		for (i = 0; i < made.n; i++)
+			remember_bounce(q, made.v[i]);
+		spool_ids_free(&made);
+	}
+	q->owed = 0;
 	/* bounces of bounces are not made, so this ends */
 	for (i = 0; i < q->bounces.n; i++)
 		if (run_one(q, q->bounces.v[i], 1, e) == -1)
 			rc = -1;
 	q->bounces.n = 0;
 	return rc;
+}
+
+static void
+pruned(void *arg, const char *id, enum spool_prune_why why)
+{
+	const struct conf *c = arg;
+
+	if (why == SPOOL_PRUNE_AGE)
+		log_info("%s: removed from failed/: older than "
+		    "failed_max_age (%u s)", id, c->failed_max_age);
+	else
+		log_info("%s: removed from failed/: more than "
+		    "failed_max_count (%u) entries", id, c->failed_max_count);
+}
+
+/* Cap failed/ so that it can never fill the disk. */
+static void
+prune_failed(struct queue *q)
+{
+	struct ferr	e;
+
+	if (spool_prune_failed(q->sp, (long long)time(NULL) -
+	    (long long)q->conf->failed_max_age, q->conf->failed_max_count,
+	    pruned, (void *)q->conf, &e) == -1)
+		log_warn("failed/: %s", e.text);
 }
 
 int
@@ -484,8 +492,10 @@ queue_run(struct queue *q, int force, struct ferr *e)
 		if (run_one(q, ids.v[i], force, e) == -1)
 			rc = -1;
 	spool_ids_free(&ids);
+	q->owed = 1;	/* a run also makes the bounces held or left over */
 	if (queue_flush_bounces(q, e) == -1)
 		rc = -1;
+	prune_failed(q);
 	spool_sweep(q->sp, 3600);
 	if (q->open)
 		smtp_close(q->s);

@@ -30,6 +30,7 @@ struct queue {			/* caller owns it; fields private */
 	unsigned		 sessions;	/* connections made */
 	struct spool_ids	 bounces;	/* queued this run */
 	size_t			 bouncesize;
+	int			 owed;		/* a bounce became owed */
 };
 
 /* What became of one message in one attempt. */
@@ -68,6 +69,9 @@ int	queue_run(struct queue *q, int force, struct ferr *e);
  * session into out (smtp_describe) and quit. For -bv.
  */
 int	queue_verify(struct queue *q, char *out, size_t size, struct ferr *e);
-/* Deliver the bounces queue_deliver queued (foreground delivery). */
+/*
+ * Make the bounces that are due (bounce_run), when queue_deliver left
+ * one owed or in a queue run, then deliver the ones made.
+ */
 int	queue_flush_bounces(struct queue *q, struct ferr *e);
 #endif

@@ -15,9 +15,11 @@
 #include "spool.h"
 
 #define NAME_SIZE	(1 + SPOOL_ID_SIZE)	/* "q" + id */
-#define ENV_LINE_MAX	(MSG_ADDR_SIZE + 32)
+#define ENV_LINE_MAX	(MSG_ADDR_SIZE + SPOOL_REPLY_SIZE + 32)
+#define NSTATES		5
 
-static const char *const states[] = { "pending", "sent", "failed" };
+static const char *const states[NSTATES] = { "pending", "sent", "failed",
+    "refused", "expired" };
 
 void
 spool_env_init(struct spool_env *env)
@@ -44,7 +46,46 @@ spool_env_add(struct spool_env *env, const char *addr,
 	if ((v->addr = strdup(addr)) == NULL)
 		return ferr_set(e, FE_OS, errno, "recipients");
 	v->state = state;
+	v->reply = NULL;
 	env->nrcpt++;
+	return 0;
+}
+
+int
+spool_env_set_reply(struct spool_env *env, size_t i, const char *text,
+    struct ferr *e)
+{
+	char	*r;
+	size_t	 k, len = strlen(text);
+
+	if (len >= SPOOL_REPLY_SIZE)
+		len = SPOOL_REPLY_SIZE - 1;
+	if ((r = malloc(len + 1)) == NULL)
+		return ferr_set(e, FE_OS, errno, "recipients");
+	for (k = 0; k < len; k++)	/* one line in the q file */
+		r[k] = (unsigned char)text[k] < ' ' || text[k] == 127 ?
+		    ' ' : text[k];
+	r[len] = '\0';
+	free(env->rcpt[i].reply);
+	env->rcpt[i].reply = r;
+	return 0;
+}
+
+int
+spool_env_cover(struct spool_env *env, const char *id, struct ferr *e)
+{
+	void	*v;
+
+	if (env->ncovers == env->coverssize) {
+		size_t size = env->coverssize ? 2 * env->coverssize : 8;
+
+		if ((v = realloc(env->covers, size * sizeof(*env->covers))) ==
+		    NULL)
+			return ferr_set(e, FE_OS, errno, "bounce");
+		env->covers = v;
+		env->coverssize = size;
+	}
+	memcpy(env->covers[env->ncovers++], id, SPOOL_ID_SIZE);
 	return 0;
 }
 
@@ -53,9 +94,12 @@ spool_env_free(struct spool_env *env)
 {
 	size_t	i;
 
-	for (i = 0; i < env->nrcpt; i++)
+	for (i = 0; i < env->nrcpt; i++) {
 		free(env->rcpt[i].addr);
+		free(env->rcpt[i].reply);
+	}
 	free(env->rcpt);
+	free(env->covers);
 	spool_env_init(env);
 }
 
@@ -66,6 +110,17 @@ spool_env_pending(const struct spool_env *env)
 
 	for (i = 0; i < env->nrcpt; i++)
 		n += env->rcpt[i].state == SPOOL_PENDING;
+	return n;
+}
+
+size_t
+spool_env_owed(const struct spool_env *env)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < env->nrcpt; i++)
+		n += env->rcpt[i].state == SPOOL_REFUSED ||
+		    env->rcpt[i].state == SPOOL_EXPIRED;
 	return n;
 }
 
@@ -166,14 +221,25 @@ env_line(struct spool_env *env, char *key, char *v, struct ferr *e)
 		if (sp == NULL)
 			return -1;
 		*sp = '\0';
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NSTATES; i++)
 			if (strcmp(v, states[i]) == 0)
 				break;
-		if (i == 3 || angle_parse(sp + 1, addr, sizeof(addr)) == -1 ||
+		if (i == NSTATES || angle_parse(sp + 1, addr, sizeof(addr)) == -1 ||
 		    addr[0] == '\0')
 			return -1;
 		return spool_env_add(env, addr, (enum spool_rstate)i, e) ==
 		    -1 ? -2 : 0;
+	}
+	if (strcmp(key, "reply") == 0) {	/* of the rcpt before it */
+		if (env->nrcpt == 0 || env->rcpt[env->nrcpt - 1].reply != NULL)
+			return -1;
+		return spool_env_set_reply(env, env->nrcpt - 1, v, e) == -1 ?
+		    -2 : 0;
+	}
+	if (strcmp(key, "covers") == 0) {
+		if (!is_id(v, strlen(v)))
+			return -1;
+		return spool_env_cover(env, v, e) == -1 ? -2 : 0;
 	}
 	if (num_parse(v, (long long)1 << 53, &n) == -1)
 		return -1;
@@ -281,9 +347,15 @@ spool_env_format(const struct spool_env *env, char *buf, size_t size,
 		err[i] = '\0';
 		bad |= put(buf, size, len, "error %s\n", err);
 	}
-	for (i = 0; i < env->nrcpt; i++)
+	for (i = 0; i < env->nrcpt; i++) {
 		bad |= put(buf, size, len, "rcpt %s <%s>\n",
 		    states[env->rcpt[i].state], env->rcpt[i].addr);
+		if (env->rcpt[i].reply != NULL)
+			bad |= put(buf, size, len, "reply %s\n",
+			    env->rcpt[i].reply);
+	}
+	for (i = 0; i < env->ncovers; i++)
+		bad |= put(buf, size, len, "covers %s\n", env->covers[i]);
 	if (bad)
 		return ferr_set(e, FE_SOFTWARE, 0, "queue file too large");
 	return 0;
@@ -379,10 +451,13 @@ write_env(struct spool *sp, const char *tmp, const struct spool_env *env,
     struct ferr *e)
 {
 	char	*buf;
-	size_t	 size = 4096 + env->nrcpt * (MSG_ADDR_SIZE + 16), len, off;
+	size_t	 size = 4096 + env->ncovers * (SPOOL_ID_SIZE + 8), len, off, i;
 	ssize_t	 n;
 	int	 fd, rc = -1;
 
+	for (i = 0; i < env->nrcpt && size <= SPOOL_ENV_MAX; i++)
+		size += strlen(env->rcpt[i].addr) + 16 +
+		    (env->rcpt[i].reply ? strlen(env->rcpt[i].reply) + 8 : 0);
 	if (size > SPOOL_ENV_MAX)
 		return ferr_set(e, FE_DATA, 0, "too many recipients");
 	if ((buf = malloc(size)) == NULL)
@@ -715,4 +790,171 @@ spool_sweep(struct spool *sp, unsigned age)
 		close(fd);
 	}
 	spool_ids_free(&ids);
+}
+
+int
+spool_lock(struct spool *sp, struct ferr *e)
+{
+	int	fd;
+
+	/* a fresh open: a forked child must not share the parent's lock */
+	fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return ferr_set(e, FE_TEMP, errno, "open %s", sp->dir);
+	while (flock(fd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		ferr_set(e, FE_TEMP, errno, "lock %s", sp->dir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+spool_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);	/* closing drops the lock */
+}
+
+int
+spool_state_read(struct spool *sp, const char *name, char *buf,
+    size_t size, size_t *len, struct ferr *e)
+{
+	ssize_t	n;
+	int	fd;
+
+	*len = 0;
+	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : ferr_set(e, FE_TEMP, errno,
+		    "open %s/%s", sp->dir, name);
+	while (*len < size && (n = read(fd, buf + *len, size - *len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			close(fd);
+			return ferr_set(e, FE_TEMP, errno, "read %s/%s",
+			    sp->dir, name);
+		}
+		*len += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+spool_state_write(struct spool *sp, const char *name, const char *buf,
+    size_t len, struct ferr *e)
+{
+	char	tmp[64];
+	size_t	off;
+	ssize_t	n = 0;
+	int	fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", name) >= (int)sizeof(tmp))
+		return ferr_set(e, FE_SOFTWARE, 0, "state name too long");
+	fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0640);
+	if (fd == -1)
+		return ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir,
+		    tmp);
+	for (off = 0; off < len; off += (size_t)n)
+		if ((n = write(fd, buf + off, len - off)) == -1 &&
+		    errno != EINTR)
+			break;
+		else if (n == -1)
+			n = 0;
+	if (off < len || close(fd) == -1 ||
+	    renameat(sp->dirfd, tmp, sp->dirfd, name) == -1) {
+		if (off < len)
+			close(fd);
+		ferr_set(e, FE_TEMP, errno, "write %s/%s", sp->dir, name);
+		unlinkat(sp->dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+struct aged {
+	char		id[SPOOL_ID_SIZE];
+	long long	mtime;
+};
+
+static int
+aged_cmp(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return memcmp(x->id, y->id, SPOOL_ID_SIZE);
+}
+
+/* Remove one failed/ entry: q first, so a d alone is never mistaken. */
+static int
+failed_remove(struct spool *sp, const char *id)
+{
+	char	q[NAME_SIZE], d[NAME_SIZE];
+
+	name(q, 'q', id);
+	name(d, 'd', id);
+	if (unlinkat(sp->faileddirfd, q, 0) == -1 && errno != ENOENT)
+		return -1;
+	unlinkat(sp->faileddirfd, d, 0);
+	return 0;
+}
+
+int
+spool_prune_failed(struct spool *sp, long long older_than,
+    size_t max_count, spool_prune_fn *fn, void *arg, struct ferr *e)
+{
+	struct spool_ids ids;
+	struct aged	*v;
+	struct stat	 st;
+	char		 q[NAME_SIZE];
+	size_t		 i, n = 0, left;
+	int		 gone = 0, rc = 0;
+
+	if (sp->faileddirfd == -1)
+		return 0;
+	if (list_kind(sp->faileddirfd, 'q', &ids, e) == -1)
+		return -1;
+	if ((v = calloc(ids.n + 1, sizeof(*v))) == NULL) {
+		spool_ids_free(&ids);
+		return ferr_set(e, FE_OS, errno, "failed/");
+	}
+	for (i = 0; i < ids.n; i++) {
+		name(q, 'q', ids.v[i]);
+		if (fstatat(sp->faileddirfd, q, &st, 0) == -1)
+			continue;
+		memcpy(v[n].id, ids.v[i], SPOOL_ID_SIZE);
+		v[n++].mtime = (long long)st.st_mtime;
+	}
+	spool_ids_free(&ids);
+	/* oldest first: by when it came to failed/, then by arrival */
+	qsort(v, n, sizeof(*v), aged_cmp);
+	for (i = 0, left = n; i < n; i++) {
+		enum spool_prune_why why;
+
+		if (v[i].mtime < older_than)
+			why = SPOOL_PRUNE_AGE;
+		else if (left > max_count)
+			why = SPOOL_PRUNE_COUNT;
+		else
+			break;
+		if (failed_remove(sp, v[i].id) == -1) {
+			rc = ferr_set(e, FE_TEMP, errno, "remove failed/q%s",
+			    v[i].id);
+			break;
+		}
+		gone++;
+		left--;
+		if (fn != NULL)
+			fn(arg, v[i].id, why);
+	}
+	free(v);
+	if (gone > 0 && fsync(sp->faileddirfd) == -1)
+		return ferr_set(e, FE_TEMP, errno, "sync %s/failed", sp->dir);
+	return rc;
 }

@@ -17,16 +17,25 @@
 #define SPOOL_ID_SIZE		17	/* 16 hex digits + NUL */
 #define SPOOL_ERROR_SIZE	256
 #define SPOOL_ENV_MAX		(1024 * 1024)	/* a q file's largest size */
+#define SPOOL_REPLY_SIZE	512	/* a refused recipient's reply kept */
 
+/*
+ * A recipient refused for good is first REFUSED or EXPIRED: a bounce
+ * is owed and its reply is kept for it. Once a bounce that names it is
+ * in the spool (or none is due: <> sender, -oep, NOTIFY), it is FAILED.
+ */
 enum spool_rstate {
 	SPOOL_PENDING,		/* not delivered yet */
 	SPOOL_SENT,		/* the smart host took it */
-	SPOOL_FAILED		/* refused for good; bounced */
+	SPOOL_FAILED,		/* refused for good; dealt with */
+	SPOOL_REFUSED,		/* refused for good; bounce owed */
+	SPOOL_EXPIRED		/* past max_queue_age; bounce owed */
 };
 
 struct spool_rcpt {
 	char			*addr;
 	enum spool_rstate	 state;
+	char			*reply;		/* malloc'd or NULL */
 };
 
 #define SPOOL_F_8BIT	0x01u
@@ -47,6 +56,10 @@ struct spool_env {		/* one q file; rcpt is malloc'd */
 	struct spool_rcpt	*rcpt;
 	size_t			 nrcpt;
 	size_t			 rcptsize;
+	/* a bounce: the entries it reports, until they are marked */
+	char			(*covers)[SPOOL_ID_SIZE];	/* malloc'd */
+	size_t			 ncovers;
+	size_t			 coverssize;
 };
 
 void	spool_env_init(struct spool_env *env);
@@ -55,6 +68,14 @@ int	spool_env_add(struct spool_env *env, const char *addr,
 void	spool_env_free(struct spool_env *env);
 /* Recipients still pending. */
 size_t	spool_env_pending(const struct spool_env *env);
+/* Recipients whose bounce is owed (REFUSED or EXPIRED). */
+size_t	spool_env_owed(const struct spool_env *env);
+/* Keep text (cut to one line of SPOOL_REPLY_SIZE) as rcpt i's reply. */
+int	spool_env_set_reply(struct spool_env *env, size_t i, const char *text,
+	    struct ferr *e);
+/* Add id to the entries a bounce covers. */
+int	spool_env_cover(struct spool_env *env, const char *id,
+	    struct ferr *e);
 /*
  * The q file's text: "key value" lines. Parse does no I/O; a file that
  * does not parse is FE_DATA. Format writes at most size bytes and
@@ -130,4 +151,33 @@ void	spool_release(struct spool_msg *m);
  * than `age` seconds: left by an enqueue that died before commit.
  */
 void	spool_sweep(struct spool *sp, unsigned age);
+
+/*
+ * Wait for the spool's bounce lock (one bounce maker at a time) and
+ * return its descriptor for spool_unlock, or -1 (FE_TEMP).
+ */
+int	spool_lock(struct spool *sp, struct ferr *e);
+void	spool_unlock(int fd);
+/*
+ * A small state file in the spool folder (name has no '/'): read it
+ * whole into buf (0 bytes when missing); write replaces it by rename.
+ */
+int	spool_state_read(struct spool *sp, const char *name, char *buf,
+	    size_t size, size_t *len, struct ferr *e);
+int	spool_state_write(struct spool *sp, const char *name, const char *buf,
+	    size_t len, struct ferr *e);
+
+enum spool_prune_why {
+	SPOOL_PRUNE_AGE,	/* older than max_age */
+	SPOOL_PRUNE_COUNT	/* more than max_count entries */
+};
+typedef void spool_prune_fn(void *arg, const char *id,
+    enum spool_prune_why why);
+/*
+ * Cap failed/: remove entries (q, then d) last changed before
+ * `older_than` (epoch seconds), then the oldest until at most
+ * max_count are left. fn (may be NULL) hears of each removal.
+ */
+int	spool_prune_failed(struct spool *sp, long long older_than,
+	    size_t max_count, spool_prune_fn *fn, void *arg, struct ferr *e);
 #endif

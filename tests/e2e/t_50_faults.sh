@@ -7,7 +7,7 @@ fport=$((SH_PORT_BASE + 20))
 fault_start f "$fport" starttls >/dev/null || nok "fault server start"
 fconf=$(mkconf fault "smarthost localhost" "port $fport" "tls starttls" \
     "tls_builtin_ca no" "tls_ca_file $SH_CA" "user $SH_USER" \
-    "password_file $E2E_WORK/password" "timeout 2")
+    "password_file $E2E_WORK/password" "timeout 2" "bounce_window 0")
 
 # mail_with TEXT: how many saved messages contain TEXT; bounces are
 # those sent with the empty sender.

@@ -184,6 +184,19 @@ static const struct conf_case parse_cases[] = {
 	{ "retry 17 steps", "retry 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
 	    "bad value for retry" },
 	{ "retry zero", "retry 5m 0", "bad value for retry" },
+	{ "bounce_window 0", "bounce_window 0", NULL },
+	{ "bounce_window 7d", "bounce_window 7d", NULL },
+	{ "bounce_window 8d", "bounce_window 8d",
+	    "bad value for bounce_window" },
+	{ "bounce_window -1", "bounce_window -1",
+	    "bad value for bounce_window" },
+	{ "failed_max_age 3650d", "failed_max_age 3650d", NULL },
+	{ "failed_max_age 3651d", "failed_max_age 3651d",
+	    "bad value for failed_max_age" },
+	{ "failed_max_count 0", "failed_max_count 0", NULL },
+	{ "failed_max_count 10000000", "failed_max_count 10000000", NULL },
+	{ "failed_max_count 10000001", "failed_max_count 10000001",
+	    "bad value for failed_max_count" },
 	{ "unknown key", "smarthst mail.example.com",
 	    "t.conf:1: unknown key 'smarthst'" },
 	{ "keys are lower case", "Port 25", "unknown key 'Port'" },
@@ -271,6 +284,14 @@ test_values(struct t *t)
 	    c.retry[1] == 900 && c.retry[2] == 3600, "retry values");
 	T_OK(t, c.max_queue_age == 7200, "max_queue_age value");
 	T_STREQ(t, c.spool, "/q", "spool value");
+	conf_init(&c);
+	T_OK(t, c.bounce_window == 600 && c.failed_max_age == 30 * 86400 &&
+	    c.failed_max_count == 1000, "bounce and failed/ defaults");
+	rc = parse(&c, "bounce_window 1m\nfailed_max_age 2d\n"
+	    "failed_max_count 7\n", &e);
+	T_OK(t, rc == 0 && c.bounce_window == 60 &&
+	    c.failed_max_age == 2 * 86400 && c.failed_max_count == 7,
+	    "bounce and failed/ values");
 
 	rc = parse(&c, "auth plain login\nauth cram-md5\n", &e);
 	T_OK(t, rc == 0 && c.auth == CONF_AUTH_CRAM_MD5, "auth replaces");

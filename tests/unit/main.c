@@ -23,6 +23,7 @@ main(void)
 		{ "alias", alias_test },
 		{ "auth", auth_test },
 		{ "conf", conf_test },
+		{ "dsn", dsn_test },
 		{ "msg", msg_test },
 		{ "serve", serve_test },
 		{ "smtp", smtp_test },

@@ -28,6 +28,10 @@ env_cases(struct t *t)
 		{ "novalue\n", "no value" },
 		{ "version 1", "no newline" },
 		{ "version 1\nid 0123456789abcdef\n", "no recipients" },
+		{ "reply 550 no\n", "reply before any rcpt" },
+		{ "rcpt refused <x@y>\nreply 550 a\nreply 550 b\n",
+		    "two replies for one rcpt" },
+		{ "covers 0123\n", "short covered id" },
 	};
 	struct spool_env env, back;
 	char	buf[4096];
@@ -59,6 +63,50 @@ env_cases(struct t *t)
 	spool_env_free(&back);
 }
 
+/* Owed bounces: refused/expired states, their replies, a DSN's list. */
+static void
+owed_cases(struct t *t)
+{
+	static const char owed[] =
+	    "version 1\nid 0123456789abcdef\narrival 1700000000\n"
+	    "from <a@b.example>\nsize 10\nwire 12\ntries 1\nnext 0\n"
+	    "rcpt refused <x@y>\nreply 550 5.1.1 no such user\n"
+	    "rcpt expired <z@y>\nreply gave up\nrcpt pending <w@y>\n"
+	    "covers 1111111111111111\ncovers 2222222222222222\n";
+	struct spool_env env, back;
+	char	buf[4096], lng[SPOOL_REPLY_SIZE + 10];
+	size_t	len;
+	struct ferr e;
+
+	spool_env_init(&env);
+	spool_env_init(&back);
+	T_OK(t, spool_env_parse(&env, owed, sizeof(owed) - 1, &e) == 0,
+	    "owed: parse");
+	T_OK(t, env.rcpt[0].state == SPOOL_REFUSED &&
+	    env.rcpt[1].state == SPOOL_EXPIRED &&
+	    strcmp(env.rcpt[0].reply, "550 5.1.1 no such user") == 0 &&
+	    env.rcpt[2].reply == NULL, "owed: states and replies");
+	T_OK(t, spool_env_owed(&env) == 2 && spool_env_pending(&env) == 1,
+	    "owed: counts");
+	T_OK(t, env.ncovers == 2 &&
+	    strcmp(env.covers[1], "2222222222222222") == 0, "owed: covers");
+	T_OK(t, spool_env_format(&env, buf, sizeof(buf), &len, &e) == 0 &&
+	    len == sizeof(owed) - 1 && memcmp(buf, owed, len) == 0,
+	    "owed: format gives the same bytes");
+	memset(lng, 'r', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	lng[3] = '\n';
+	T_OK(t, spool_env_set_reply(&env, 2, lng, &e) == 0 &&
+	    strlen(env.rcpt[2].reply) == SPOOL_REPLY_SIZE - 1 &&
+	    env.rcpt[2].reply[3] == ' ', "owed: reply cut to one line");
+	T_OK(t, spool_env_format(&env, buf, sizeof(buf), &len, &e) == 0 &&
+	    spool_env_parse(&back, buf, len, &e) == 0 &&
+	    strcmp(back.rcpt[2].reply, env.rcpt[2].reply) == 0,
+	    "owed: longest reply round trip");
+	spool_env_free(&env);
+	spool_env_free(&back);
+}
+
 static void
 status_cases(struct t *t)
 {
@@ -76,5 +124,6 @@ void
 spool_test(struct t *t)
 {
 	env_cases(t);
+	owed_cases(t);
 	status_cases(t);
 }
