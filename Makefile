@@ -36,7 +36,7 @@ UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h
 
-.PHONY: all deps check unit e2e demo install clean distclean
+.PHONY: all deps check unit e2e demo bench install clean distclean
 all: ferry
 
 deps: $(DEPS)/stamp
@@ -78,6 +78,10 @@ check: ferry $(BUILD)/unit
 
 demo: ferry
 	scripts/demo
+
+# ferry against msmtp on the test smart host; writes bench/results.md.
+bench: ferry
+	scripts/bench
 
 # DESTDIR, PREFIX, SYSCONFDIR, SPOOLDIR, FERRY_GROUP: see scripts/install.
 install: ferry
