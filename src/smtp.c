@@ -459,6 +459,8 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (s->fd == -1)
 		return -1;
 	tls_init(&s->conn, s->fd, c->timeout);
+	if (s->cache_dirfd != -1)
+		tls_cache(&s->conn, s->cache_dirfd, c->smarthost, c->port);
 	if (c->tls == CONF_TLS_IMPLICIT &&
 	    tls_start(&s->conn, name, s->trust, e) == -1)
 		return -1;
@@ -469,6 +471,12 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (c->user[0] != '\0' && authenticate(s, e) == -1)
 		return -1;
 	return 0;
+}
+
+void
+smtp_set_cache(struct smtp_session *s, int dirfd)
+{
+	s->cache_dirfd = dirfd;
 }
 
 int
@@ -743,8 +751,9 @@ smtp_describe(const struct smtp_session *s, char *out, size_t size)
 	size_t	 i, len;
 
 	if (s->conn.on == 2)
-		snprintf(tls, sizeof(tls), "TLS 1.2 (cipher suite 0x%04X)",
-		    (unsigned)s->conn.sc.eng.session.cipher_suite);
+		snprintf(tls, sizeof(tls), "TLS 1.2 (cipher suite 0x%04X%s)",
+		    (unsigned)s->conn.sc.eng.session.cipher_suite,
+		    tls_resumed(&s->conn) ? ", session resumed" : "");
 	if (s->mech != 0)
 		snprintf(auth, sizeof(auth), "AUTH %s as %s",
 		    auth_name(s->mech), s->conf->user);

@@ -84,6 +84,7 @@ struct smtp_session {			/* caller owns it; fields private */
 	smtp_trace_fn		*trace;
 	void			*trace_arg;
 	int			 fd;
+	int			 cache_dirfd;	/* smtp_set_cache */
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
 	unsigned		 mech;		/* AUTH used; 0 = none */
@@ -122,6 +123,12 @@ struct smtp_dsn {
 int	smtp_open(struct smtp_session *s, const struct conf *c,
 	    const struct tls_trust *trust, smtp_trace_fn *trace,
 	    void *trace_arg, struct ferr *e);
+/*
+ * Keep TLS sessions in folder dirfd (the spool; -1 for none) so that
+ * the next connection resumes them (tls_cache). Set it once, before
+ * the first smtp_open; smtp_open leaves it alone.
+ */
+void	smtp_set_cache(struct smtp_session *s, int dirfd);
 /*
  * Send one message: MAIL, RCPT for each of rcpt[0..n), DATA and the
  * data read from fd `msg` (size bytes, LF or CRLF lines). Each rcpt's
