@@ -88,6 +88,7 @@ struct smtp_session {			/* caller owns it; fields private */
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
 	unsigned		 mech;		/* AUTH used; 0 = none */
+	unsigned		 rsets;		/* RSET replies not read yet */
 	struct smtp_reply	 reply;
 	struct tls_conn		 conn;
 	size_t			 inlen, inoff;
@@ -140,7 +141,12 @@ void	smtp_set_cache(struct smtp_session *s, int dirfd);
 int	smtp_send(struct smtp_session *s, const char *from,
 	    struct smtp_rcpt *rcpt, size_t n, int msg, off_t size,
 	    unsigned flags, const struct smtp_dsn *dsn, struct ferr *e);
-/* RSET, to send another message on the same session. */
+/*
+ * RSET, to send another message on the same session. With PIPELINING
+ * it is only queued, to go out with the next MAIL (RFC 2920 3.1), and
+ * fails at once if the server has spoken or hung up meanwhile (a 421
+ * or a close while idle): then open a new session.
+ */
 int	smtp_reset(struct smtp_session *s, struct ferr *e);
 /* QUIT (best effort) and close the connection. */
 void	smtp_close(struct smtp_session *s);
