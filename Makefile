@@ -39,7 +39,7 @@ UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h
 
-.PHONY: all deps check unit e2e demo install uninstall clean distclean
+.PHONY: all deps check unit e2e demo bench install uninstall clean distclean
 all: ferry
 
 # src/plat.c is the one platform file (plat.h); every build has it.
@@ -154,6 +154,10 @@ check: ferry $(BUILD)/unit
 
 demo: ferry
 	scripts/demo
+
+# ferry against msmtp on the test smart host; writes bench/results.md.
+bench: ferry
+	scripts/bench
 
 # DESTDIR, PREFIX, SYSCONFDIR, SPOOLDIR, FERRY_GROUP, FORCE: see
 # scripts/install; uninstall removes what its manifest lists.

@@ -89,6 +89,8 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 		ferr_set(e, FE_OS, errno, "session");
 		goto fail;
 	}
+	/* resume TLS across runs */
+	smtp_set_cache(q->s, sp != NULL ? sp->dirfd : -1);
 	return 0;
 fail:
 	queue_end(q);

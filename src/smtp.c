@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -693,6 +694,8 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (s->fd == -1)
 		return -1;
 	tls_init(&s->conn, s->fd, c->timeout);
+	if (s->cache_dirfd != -1)
+		tls_cache(&s->conn, s->cache_dirfd, c->smarthost, c->port);
 	if (c->tls == CONF_TLS_IMPLICIT &&
 	    tls_start(&s->conn, name, s->trust, e) == -1)
 		return -1;
@@ -705,6 +708,12 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (c->user[0] != '\0' && authenticate(s, e) == -1)
 		return -1;
 	return 0;
+}
+
+void
+smtp_set_cache(struct smtp_session *s, int dirfd)
+{
+	s->cache_dirfd = dirfd;
 }
 
 int
@@ -720,6 +729,7 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 	s->inlen = s->inoff = s->outlen = 0;
 	s->peer[0] = '\0';
 	s->mech = 0;
+	s->rsets = 0;
 	memset(&s->ext, 0, sizeof(s->ext));
 	if (open_session(s, e) == -1) {
 		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
@@ -825,6 +835,16 @@ xtext(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/* The replies to RSETs queued by smtp_reset, sent with this group. */
+static int
+rset_replies(struct smtp_session *s, struct ferr *e)
+{
+	for (; s->rsets > 0; s->rsets--)
+		if (expect(s, 2, "RSET", e) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
     size_t n, off_t size, unsigned flags, const struct smtp_dsn *dsn,
@@ -893,7 +913,7 @@ envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 	}
 	/* RFC 2920 3.1: DATA may end the group; read replies in order */
 	if (cmd(s, -1, e, "DATA") == -1 || flush_out(s, e) == -1 ||
-	    read_reply(s, e) == -1)
+	    rset_replies(s, e) == -1 || read_reply(s, e) == -1)
 		return -1;
 	mail_ok = s->reply.code / 100 == 2;
 	if (!mail_ok)
@@ -933,11 +953,33 @@ smtp_send(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
 	return 0;
 }
 
+/*
+ * Between messages the server says nothing unless it is going away
+ * (RFC 5321 3.8: 421, or a close): anything to read, or a reset
+ * connection, means the session is over.
+ */
+static int
+peer_spoke(const struct smtp_session *s)
+{
+	struct pollfd p = { s->fd, POLLIN, 0 };
+
+	return s->inoff < s->inlen || poll(&p, 1, 0) != 0;
+}
+
 int
 smtp_reset(struct smtp_session *s, struct ferr *e)
 {
+	if ((s->ext.flags & SMTP_EXT_PIPELINING) && s->rsets < 4) {
+		if (peer_spoke(s))
+			return ferr_set(e, FE_TEMP, 0, "%s: server closed the "
+			    "session", s->peer);
+		if (cmd(s, -1, e, "RSET") == -1)
+			return ferr_wrap(e, "%s", s->peer);
+		s->rsets++;
+		return 0;
+	}
 	if (cmd(s, -1, e, "RSET") == -1 || flush_out(s, e) == -1 ||
-	    expect(s, 2, "RSET", e) == -1)
+	    rset_replies(s, e) == -1 || expect(s, 2, "RSET", e) == -1)
 		return ferr_wrap(e, "%s", s->peer);
 	return 0;
 }
@@ -979,8 +1021,9 @@ smtp_describe(const struct smtp_session *s, char *out, size_t size)
 	size_t	 i, len;
 
 	if (s->conn.on == 2)
-		snprintf(tls, sizeof(tls), "TLS 1.2 (cipher suite 0x%04X)",
-		    (unsigned)s->conn.sc.eng.session.cipher_suite);
+		snprintf(tls, sizeof(tls), "TLS 1.2 (cipher suite 0x%04X%s)",
+		    (unsigned)s->conn.sc.eng.session.cipher_suite,
+		    tls_resumed(&s->conn) ? ", session resumed" : "");
 	if (s->mech != 0)
 		snprintf(auth, sizeof(auth), "AUTH %s as %s",
 		    auth_name(s->mech), s->conf->user);

@@ -84,9 +84,11 @@ struct smtp_session {			/* caller owns it; fields private */
 	smtp_trace_fn		*trace;
 	void			*trace_arg;
 	int			 fd;
+	int			 cache_dirfd;	/* smtp_set_cache */
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
 	unsigned		 mech;		/* AUTH used; 0 = none */
+	unsigned		 rsets;		/* RSET replies not read yet */
 	struct smtp_reply	 reply;
 	struct tls_conn		 conn;
 	size_t			 inlen, inoff;
@@ -123,6 +125,12 @@ int	smtp_open(struct smtp_session *s, const struct conf *c,
 	    const struct tls_trust *trust, smtp_trace_fn *trace,
 	    void *trace_arg, struct ferr *e);
 /*
+ * Keep TLS sessions in folder dirfd (the spool; -1 for none) so that
+ * the next connection resumes them (tls_cache). Set it once, before
+ * the first smtp_open; smtp_open leaves it alone.
+ */
+void	smtp_set_cache(struct smtp_session *s, int dirfd);
+/*
  * Send one message: MAIL, RCPT for each of rcpt[0..n), DATA and the
  * data read from fd `msg` (size bytes, LF or CRLF lines). Each rcpt's
  * code and text are filled in; dsn may be NULL. Returns 0 when the server took the
@@ -133,7 +141,12 @@ int	smtp_open(struct smtp_session *s, const struct conf *c,
 int	smtp_send(struct smtp_session *s, const char *from,
 	    struct smtp_rcpt *rcpt, size_t n, int msg, off_t size,
 	    unsigned flags, const struct smtp_dsn *dsn, struct ferr *e);
-/* RSET, to send another message on the same session. */
+/*
+ * RSET, to send another message on the same session. With PIPELINING
+ * it is only queued, to go out with the next MAIL (RFC 2920 3.1), and
+ * fails at once if the server has spoken or hung up meanwhile (a 421
+ * or a close while idle): then open a new session.
+ */
 int	smtp_reset(struct smtp_session *s, struct ferr *e);
 /* QUIT (best effort) and close the connection. */
 void	smtp_close(struct smtp_session *s);

@@ -1,9 +1,14 @@
-#include <ctype.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -243,7 +248,192 @@ tls_init(struct tls_conn *c, int fd, unsigned timeout)
 	c->timeout = timeout;
 	c->on = 0;
 	c->io_err = 0;
-	c->nfirst = 0;
+	c->cache_dirfd = -1;
+	c->resumed = 0;
+}
+
+void
+tls_cache(struct tls_conn *c, int dirfd, const char *host, unsigned port)
+{
+	c->cache_dirfd = dirfd;
+	c->cache_port = port;
+	snprintf(c->cache_host, sizeof(c->cache_host), "%s", host);
+}
+
+int
+tls_resumed(const struct tls_conn *c)
+{
+	return c->resumed;
+}
+
+/* ---- the kept session ---- */
+
+#define REC_MAGIC	"ferryTS1"
+#define REC_BODY	(TLS_SESSION_REC_SIZE - 32)	/* before the hash */
+
+static void
+put_be(unsigned char *p, unsigned long long v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static unsigned long long
+get_be(const unsigned char *p, int n)
+{
+	unsigned long long v = 0;
+
+	while (n-- > 0)
+		v = (v << 8) | *p++;
+	return v;
+}
+
+/*
+ * magic 8, made 8, key 32, id length 1, id 32, version 2, cipher suite
+ * 2, master secret 48, then SHA-256 of all that: a torn write or a
+ * flipped bit reads as no session, never as a wrong one.
+ */
+void
+tls_session_encode(const br_ssl_session_parameters *p, long long made,
+    const unsigned char key[TLS_KEY_SIZE], unsigned char *out)
+{
+	br_sha256_context h;
+	unsigned char	 *o = out;
+
+	memcpy(o, REC_MAGIC, 8);
+	put_be(o + 8, (unsigned long long)made, 8);
+	memcpy(o + 16, key, TLS_KEY_SIZE);
+	o[48] = p->session_id_len;
+	memcpy(o + 49, p->session_id, 32);
+	put_be(o + 81, p->version, 2);
+	put_be(o + 83, p->cipher_suite, 2);
+	memcpy(o + 85, p->master_secret, 48);
+	br_sha256_init(&h);
+	br_sha256_update(&h, out, REC_BODY);
+	br_sha256_out(&h, out + REC_BODY);
+}
+
+int
+tls_session_decode(const unsigned char *buf, size_t len,
+    const unsigned char key[TLS_KEY_SIZE], long long now,
+    br_ssl_session_parameters *p)
+{
+	br_sha256_context h;
+	unsigned char	 sum[32];
+	long long	 made;
+
+	if (len != TLS_SESSION_REC_SIZE || memcmp(buf, REC_MAGIC, 8) != 0)
+		return -1;
+	br_sha256_init(&h);
+	br_sha256_update(&h, buf, REC_BODY);
+	br_sha256_out(&h, sum);
+	if (memcmp(sum, buf + REC_BODY, sizeof(sum)) != 0 ||
+	    memcmp(buf + 16, key, TLS_KEY_SIZE) != 0)
+		return -1;
+	made = (long long)get_be(buf + 8, 8);
+	if (made > now || now - made >= TLS_SESSION_TTL)
+		return -1;
+	if (buf[48] == 0 || buf[48] > 32)	/* no ID: nothing to resume */
+		return -1;
+	memset(p, 0, sizeof(*p));
+	p->session_id_len = buf[48];
+	memcpy(p->session_id, buf + 49, 32);
+	p->version = (uint16_t)get_be(buf + 81, 2);
+	p->cipher_suite = (uint16_t)get_be(buf + 83, 2);
+	memcpy(p->master_secret, buf + 85, 48);
+	return 0;
+}
+
+static void
+hash_str(br_sha256_context *h, const char *s)
+{
+	br_sha256_update(h, s, strlen(s) + 1);	/* the NUL separates */
+}
+
+/*
+ * What a kept session stands for. Resuming skips the certificate check,
+ * so the session must come from a handshake that checked the same name
+ * against the same anchors (their names) and pins.
+ */
+static void
+session_key(const struct tls_conn *c, const char *name,
+    const struct tls_trust *t, unsigned char key[TLS_KEY_SIZE])
+{
+	br_sha256_context h;
+	unsigned char	 n[8];
+	size_t		 i;
+
+	br_sha256_init(&h);
+	hash_str(&h, "ferry tls-session 1");
+	hash_str(&h, c->cache_host);
+	put_be(n, c->cache_port, 8);
+	br_sha256_update(&h, n, sizeof(n));
+	hash_str(&h, name);
+	put_be(n, t->nta, 8);
+	br_sha256_update(&h, n, sizeof(n));
+	for (i = 0; i < t->nta; i++) {
+		put_be(n, t->ta[i].dn.len, 8);
+		br_sha256_update(&h, n, sizeof(n));
+		br_sha256_update(&h, t->ta[i].dn.data, t->ta[i].dn.len);
+	}
+	put_be(n, t->npins, 8);
+	br_sha256_update(&h, n, sizeof(n));
+	if (t->npins > 0)
+		br_sha256_update(&h, t->pins, t->npins * TLS_PIN_SIZE);
+	br_sha256_out(&h, key);
+}
+
+/* The kept session for key into p; 0, or -1 when there is none. */
+static int
+session_load(const struct tls_conn *c, const unsigned char *key,
+    br_ssl_session_parameters *p)
+{
+	unsigned char	buf[TLS_SESSION_REC_SIZE + 1];
+	ssize_t		n;
+	int		fd, rc;
+
+	fd = openat(c->cache_dirfd, TLS_SESSION_FILE,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	rc = n < 0 ? -1 : tls_session_decode(buf, (size_t)n, key,
+	    (long long)time(NULL), p);
+	plat_wipe(buf, sizeof(buf));
+	return rc;
+}
+
+/*
+ * Keep p: write a temporary file and rename it over the old one, so a
+ * reader sees one whole record or the other. Writers that race take
+ * turns by the lock; the loser skips. No fsync: a lost file costs one
+ * full handshake, nothing more.
+ */
+static void
+session_save(const struct tls_conn *c, const unsigned char *key,
+    const br_ssl_session_parameters *p)
+{
+	unsigned char	rec[TLS_SESSION_REC_SIZE];
+	int		fd;
+
+	fd = openat(c->cache_dirfd, TLS_SESSION_FILE ".new",
+	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return;
+	}
+	tls_session_encode(p, (long long)time(NULL), key, rec);
+	if (ftruncate(fd, 0) == 0 && fchmod(fd, 0600) == 0 &&
+	    write(fd, rec, sizeof(rec)) == (ssize_t)sizeof(rec))
+		(void)renameat(c->cache_dirfd, TLS_SESSION_FILE ".new",
+		    c->cache_dirfd, TLS_SESSION_FILE);
+	plat_wipe(rec, sizeof(rec));
+	close(fd);
 }
 
 static const char *
@@ -332,11 +522,35 @@ is_address(const char *name)
 	    inet_pton(AF_INET6, name, a) == 1;
 }
 
+/*
+ * After a handshake: the server resumed when it took the ID offered
+ * (RFC 5246 7.4.1.3); a new session replaces the kept one.
+ */
+static void
+keep_session(struct tls_conn *c, const unsigned char *key,
+    br_ssl_session_parameters *kept)
+{
+	br_ssl_session_parameters now;
+
+	if (c->cache_dirfd == -1)
+		return;
+	br_ssl_engine_get_session_parameters(&c->sc.eng, &now);
+	c->resumed = kept->session_id_len > 0 &&
+	    now.session_id_len == kept->session_id_len &&
+	    memcmp(now.session_id, kept->session_id,
+	    now.session_id_len) == 0;
+	if (!c->resumed && now.session_id_len > 0)
+		session_save(c, key, &now);
+	plat_wipe(&now, sizeof(now));
+	plat_wipe(kept, sizeof(*kept));
+}
+
 int
 tls_start(struct tls_conn *c, const char *name,
     const struct tls_trust *trust, struct ferr *e)
 {
-	unsigned char	seed[SEED_SIZE];
+	br_ssl_session_parameters kept;
+	unsigned char	seed[SEED_SIZE], key[TLS_KEY_SIZE] = { 0 };
 
 	if (is_address(name))
 		return ferr_set(e, FE_CONFIG, 0, "cannot check a certificate "
@@ -353,15 +567,28 @@ tls_start(struct tls_conn *c, const char *name,
 		return ferr_set(e, FE_OS, errno, "random bytes");
 	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
 	plat_wipe(seed, sizeof(seed));
-	if (!br_ssl_client_reset(&c->sc, name, 0))
+	c->resumed = 0;
+	kept.session_id_len = 0;
+	if (c->cache_dirfd != -1) {
+		session_key(c, name, trust, key);
+		if (session_load(c, key, &kept) == 0)
+			br_ssl_engine_set_session_parameters(&c->sc.eng,
+			    &kept);
+	}
+	if (!br_ssl_client_reset(&c->sc, name, kept.session_id_len > 0)) {
+		plat_wipe(&kept, sizeof(kept));
 		return tls_fail(c, "TLS setup", e);
+	}
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
 	c->on = 1;
 	c->nfirst = 0;	/* after STARTTLS, the banner is not TLS's */
 	/* flush runs the engine until the handshake is over */
-	if (br_sslio_flush(&c->io) == -1)
+	if (br_sslio_flush(&c->io) == -1) {
+		plat_wipe(&kept, sizeof(kept));
 		return tls_fail(c, "TLS handshake", e);
+	}
 	c->on = 2;
+	keep_session(c, key, &kept);
 	return 0;
 }
 

@@ -33,6 +33,16 @@ struct tls_x509 {
 	int				 pin_failed;	/* none did */
 };
 
+/*
+ * The session kept between connections (RFC 5246 7.3, session IDs;
+ * BearSSL's client has no tickets): a file in the spool, bound to the
+ * server and to what was trusted, good for TLS_SESSION_TTL seconds.
+ */
+#define TLS_SESSION_FILE	"tls-session"
+#define TLS_SESSION_TTL		3600	/* Postfix's default cache time */
+#define TLS_KEY_SIZE		32	/* SHA-256 of what it is bound to */
+#define TLS_SESSION_REC_SIZE	165	/* the file's exact size */
+
 struct tls_conn {			/* caller owns it; fields private */
 	int			fd;
 	unsigned		timeout;
@@ -40,6 +50,10 @@ struct tls_conn {			/* caller owns it; fields private */
 	int			io_err;		/* errno of the socket */
 	unsigned char		first[TLS_FIRST_SIZE];	/* what the */
 	size_t			nfirst;		/* server sent first */
+	int			cache_dirfd;	/* -1: keep no session */
+	unsigned		cache_port;
+	char			cache_host[256];
+	int			resumed;	/* the last handshake did */
 	br_ssl_client_context	sc;
 	struct tls_x509		x;
 	br_sslio_context	io;
@@ -47,6 +61,30 @@ struct tls_conn {			/* caller owns it; fields private */
 };
 
 void	tls_init(struct tls_conn *c, int fd, unsigned timeout);
+/*
+ * After tls_init: resume the session kept in folder dirfd (the spool)
+ * when it was made with host:port, the same name and the same trust,
+ * and keep a new one there after a full handshake. The file is only a
+ * cache: one that is missing, corrupt, expired or bound elsewhere is
+ * ignored, and failing to write it is not an error. dirfd stays the
+ * caller's.
+ */
+void	tls_cache(struct tls_conn *c, int dirfd, const char *host,
+	    unsigned port);
+/* 1 when the last tls_start resumed a kept session. */
+int	tls_resumed(const struct tls_conn *c);
+/*
+ * The cache file's record, pure for tests: encode writes exactly
+ * TLS_SESSION_REC_SIZE bytes; decode returns 0 and fills p only when
+ * buf is such a record, for key, made at most TLS_SESSION_TTL seconds
+ * before now (and not in the future), else -1.
+ */
+void	tls_session_encode(const br_ssl_session_parameters *p,
+	    long long made, const unsigned char key[TLS_KEY_SIZE],
+	    unsigned char *out);
+int	tls_session_decode(const unsigned char *buf, size_t len,
+	    const unsigned char key[TLS_KEY_SIZE], long long now,
+	    br_ssl_session_parameters *p);
 /*
  * Run the TLS handshake. `name` is sent as SNI and checked against the
  * certificate; it must be a DNS name, not an address. A failed check is

@@ -30,6 +30,7 @@ main(void)
 		{ "secret", secret_test },
 		{ "spool", spool_test },
 		{ "ta", ta_test },
+		{ "tls", tls_test },
 	};
 	struct t t = { 0, 0, "" };
 	size_t	i;
