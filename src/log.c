@@ -9,7 +9,7 @@
 void
 log_open(const char *ident, int to_stderr)
 {
-	int	opt = LOG_PID, nolog = access("/dev/log", W_OK) == -1;
+	int	opt = LOG_PID, nolog = access(plat_log_path(), W_OK) == -1;
 
 	if (to_stderr || nolog)
 		opt |= LOG_PERROR;

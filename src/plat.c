@@ -86,6 +86,16 @@ plat_gmtoff(const struct tm *tm)
 	return (long)tm->tm_gmtoff;
 }
 
+/* syslog.h names the socket: /dev/log on Linux, /var/run/log on FreeBSD. */
+#ifndef _PATH_LOG
+#define _PATH_LOG	"/dev/log"
+#endif
+const char *
+plat_log_path(void)
+{
+	return _PATH_LOG;
+}
+
 void
 plat_vsyslog(int pri, const char *fmt, va_list ap)
 {

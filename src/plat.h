@@ -20,6 +20,8 @@ int	plat_random(void *buf, size_t len);
 void	plat_wipe(void *buf, size_t len);
 /* Seconds east of UTC for a struct tm filled by localtime_r(). */
 long	plat_gmtoff(const struct tm *tm);
+/* The path of the local syslog socket, to tell whether there is one. */
+const char *plat_log_path(void);
 /* vsyslog(3): not in POSIX, but in every libc ferry targets. */
 void	plat_vsyslog(int pri, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
