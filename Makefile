@@ -39,7 +39,7 @@ UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h
 
-.PHONY: all deps check unit e2e demo bench install uninstall clean distclean
+.PHONY: all deps check unit e2e demo bench install uninstall clean distclean fuzz
 all: ferry
 
 # src/plat.c is the one platform file (plat.h); every build has it.
@@ -149,7 +149,37 @@ unit: $(BUILD)/unit
 e2e: ferry
 	tests/e2e/run
 
-check: ferry $(BUILD)/unit
+# Fuzzing (tests/fuzz): libFuzzer targets built by clang with ASan and
+# UBSan on the host libraries. `make fuzz` runs each FUZZ_SECONDS.
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_NAMES	= alias auth conf msg smtp spool
+FUZZ_BINS	= $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_OBJS	= $(UNIT_MODS:%=$(BUILD)/fuzz/obj/%.o)
+FUZZ_CFLAGS	= -O1 -g -fsanitize=address,undefined \
+		  -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+		  $(STD) $(WARN) -Wno-unknown-warning-option $(DEFS) \
+		  -I$(DEPS)/host/include -Isrc
+
+$(BUILD)/fuzz/stamp: scripts/need
+	@mkdir -p $(@D)
+	scripts/need clang libclang-rt-14-dev
+	touch $@
+
+# src with coverage for the fuzzer, but no libFuzzer main
+$(BUILD)/fuzz/obj/%.o: src/%.c $(HDRS) $(DEPS)/stamp $(BUILD)/fuzz/stamp
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(TEST_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) \
+	    $(TEST_LIBS) -o $@
+
+.SECONDARY: $(FUZZ_OBJS)
+fuzz: $(FUZZ_BINS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) tests/fuzz/run
+
+check: ferry $(BUILD)/unit $(FUZZ_BINS)
 	scripts/check
 
 demo: ferry
@@ -169,7 +199,7 @@ uninstall:
 	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/uninstall
 
 clean:
-	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/mkanchors $(BUILD)/anchors.c ferry
+	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/mkanchors $(BUILD)/anchors.c ferry
 
 # Also forgets the downloaded and built libraries.
 distclean:

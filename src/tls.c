@@ -509,6 +509,15 @@ tls_fail(struct tls_conn *c, const char *step, struct ferr *e)
 	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
 		return ferr_set(e, FE_TLS, 0, "%s: server sent TLS alert %d",
 		    step, err - BR_ERR_RECV_FATAL_ALERT);
+	/*
+	 * Bytes that are no TLS record: plaintext injected after the 220
+	 * to STARTTLS (CVE-2011-0411 class), or a port that does not
+	 * speak TLS. Say so; "TLS error 3" tells an admin nothing.
+	 */
+	if (err == BR_ERR_UNSUPPORTED_VERSION || err == BR_ERR_UNKNOWN_TYPE)
+		return ferr_set(e, c->on > 1 ? FE_TEMP : FE_TLS, 0,
+		    "%s: server sent data that is not TLS (TLS error %d)",
+		    step, err);
 	return ferr_set(e, c->on > 1 ? FE_TEMP : FE_TLS, 0,
 	    "%s: TLS error %d", step, err);
 }

@@ -163,6 +163,7 @@ class Rules:
 		self.noauth = False
 		self.scram_forge = False	# --provider scram: bad v=
 		self.inject = None
+		self.inject_late = None	# sent once the ClientHello is in
 		self.extra = []		# extra EHLO lines
 		self.drop = set()	# EHLO keywords not to advertise
 		self.count = 0		# lines that did something
@@ -190,6 +191,8 @@ def parse_rules(text):
 			setattr(r, word, True)
 		elif word == "inject-after-starttls" and rest:
 			r.inject = unescape(rest)
+		elif word == "inject-late-after-starttls" and rest:
+			r.inject_late = unescape(rest)
 		elif word == "ehlo-extra" and rest:
 			r.extra.append(rest)
 		elif word == "ehlo-drop" and rest:
@@ -630,10 +633,27 @@ class Session:
 			self.log("injecting %d plaintext bytes after the STARTTLS"
 			    " reply: %r" % (len(self.rules.inject), self.rules.inject))
 		self.send(data)
+		if self.rules.inject_late:
+			self.inject_late()
 		self.start_tls()
 		self.ehlo = False
 		self.authed = False
 		self.reset()
+
+	def inject_late(self):
+		"""Send the late injection once the client's first TLS bytes
+		are here: by then it has read the 220 and begun its handshake,
+		so the bytes arrive on their own, where a TLS record should be.
+		"""
+		r, _, _ = select.select([self.raw], [], [], self.args.timeout)
+		self.log("injecting %d plaintext bytes after the ClientHello%s:"
+		    " %r" % (len(self.rules.inject_late), "" if r else
+		    " (none came)", self.rules.inject_late))
+		try:
+			self.raw.sendall(self.rules.inject_late)
+		except OSError as e:
+			self.log("write error: %s" % e)
+			raise ClientGone()
 
 	def read_auth_line(self):
 		line = self.read_line()
