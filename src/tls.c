@@ -248,6 +248,8 @@ tls_init(struct tls_conn *c, int fd, unsigned timeout)
 	c->timeout = timeout;
 	c->on = 0;
 	c->io_err = 0;
+	c->nfirst = 0;
+	c->starttls = 0;
 	c->cache_dirfd = -1;
 	c->resumed = 0;
 }
@@ -493,7 +495,8 @@ tls_fail(struct tls_conn *c, const char *step, struct ferr *e)
 	if (c->x.pin_failed)
 		return ferr_set(e, FE_TLS, 0, "%s: no certificate in the "
 		    "chain matches tls_pin", step);
-	if (c->on == 1 && tls_saw(c) == TLS_SAW_SMTP)
+	/* after STARTTLS, SMTP-like bytes are injected, not a wrong port */
+	if (c->on == 1 && !c->starttls && tls_saw(c) == TLS_SAW_SMTP)
 		return tls_banner(c, step, e);
 	if (err >= BR_ERR_X509_OK && err < BR_ERR_X509_OK + 64)
 		return ferr_set(e, FE_TLS, 0, "%s: %s", step,
@@ -590,7 +593,9 @@ tls_start(struct tls_conn *c, const char *name,
 	}
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
 	c->on = 1;
-	c->nfirst = 0;	/* after STARTTLS, the banner is not TLS's */
+	/* after STARTTLS, the banner is not TLS's */
+	c->starttls = c->nfirst > 0;
+	c->nfirst = 0;
 	/* flush runs the engine until the handshake is over */
 	if (br_sslio_flush(&c->io) == -1) {
 		plat_wipe(&kept, sizeof(kept));

@@ -50,6 +50,7 @@ struct tls_conn {			/* caller owns it; fields private */
 	int			io_err;		/* errno of the socket */
 	unsigned char		first[TLS_FIRST_SIZE];	/* what the */
 	size_t			nfirst;		/* server sent first */
+	int			starttls;	/* plaintext came before TLS */
 	int			cache_dirfd;	/* -1: keep no session */
 	unsigned		cache_port;
 	char			cache_host[256];
