@@ -557,28 +557,43 @@ keep_session(struct tls_conn *c, const unsigned char *key,
 	plat_wipe(kept, sizeof(*kept));
 }
 
+/*
+ * The client engine on c's buffer, versions vmin..TLS 1.2, seeded.
+ * BearSSL 0.6 trusts RDRAND alone where present; add the kernel's.
+ * -1 with errno when no random bytes came.
+ */
+static int
+engine_init(struct tls_conn *c, const br_x509_trust_anchor *ta,
+    size_t nta, unsigned vmin)
+{
+	unsigned char	seed[SEED_SIZE];
+
+	br_ssl_client_init_full(&c->sc, &c->x.mini, ta, nta);
+	br_ssl_engine_set_versions(&c->sc.eng, vmin, BR_TLS12);
+	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
+	if (plat_random(seed, sizeof(seed)) == -1)
+		return -1;
+	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
+	plat_wipe(seed, sizeof(seed));
+	return 0;
+}
+
 int
 tls_start(struct tls_conn *c, const char *name,
     const struct tls_trust *trust, struct ferr *e)
 {
 	br_ssl_session_parameters kept;
-	unsigned char	seed[SEED_SIZE], key[TLS_KEY_SIZE] = { 0 };
+	unsigned char	key[TLS_KEY_SIZE] = { 0 };
 
 	if (is_address(name))
 		return ferr_set(e, FE_CONFIG, 0, "cannot check a certificate "
 		    "against address %s: set tls_server_name", name);
-	br_ssl_client_init_full(&c->sc, &c->x.mini, trust->ta, trust->nta);
+	if (engine_init(c, trust->ta, trust->nta, BR_TLS12) == -1)
+		return ferr_set(e, FE_OS, errno, "random bytes");
 	c->x.vtable = &x509_pinned;
 	c->x.trust = trust;
 	c->x.pin_failed = 0;
 	br_ssl_engine_set_x509(&c->sc.eng, &c->x.vtable);
-	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
-	/* BearSSL 0.6 trusts RDRAND alone where present; add the kernel's */
-	if (plat_random(seed, sizeof(seed)) == -1)
-		return ferr_set(e, FE_OS, errno, "random bytes");
-	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
-	plat_wipe(seed, sizeof(seed));
 	c->resumed = 0;
 	kept.session_id_len = 0;
 	if (c->cache_dirfd != -1) {
@@ -638,15 +653,8 @@ tls_read(struct tls_conn *c, void *buf, size_t size, struct ferr *e)
 int
 tls_probe(struct tls_conn *c)
 {
-	unsigned char	seed[SEED_SIZE];
-
-	br_ssl_client_init_full(&c->sc, &c->x.mini, NULL, 0);
-	br_ssl_engine_set_versions(&c->sc.eng, BR_TLS10, BR_TLS12);
-	br_ssl_engine_set_buffer(&c->sc.eng, c->buf, sizeof(c->buf), 1);
-	if (plat_random(seed, sizeof(seed)) == -1)
+	if (engine_init(c, NULL, 0, BR_TLS10) == -1)
 		return 0;
-	br_ssl_engine_inject_entropy(&c->sc.eng, seed, sizeof(seed));
-	plat_wipe(seed, sizeof(seed));
 	if (!br_ssl_client_reset(&c->sc, NULL, 0))
 		return 0;
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
