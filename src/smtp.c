@@ -182,6 +182,27 @@ flush_out(struct smtp_session *s, struct ferr *e)
 }
 
 /*
+ * Queue head then tail then CRLF in s->out, flushing first when they
+ * do not fit behind what is queued. FE_DATA when they never fit.
+ */
+static int
+put_line(struct smtp_session *s, const char *head, size_t hlen,
+    const char *tail, struct ferr *e)
+{
+	size_t	tlen = strlen(tail), len = hlen + tlen + 2;
+
+	if (len > sizeof(s->out))
+		return ferr_set(e, FE_DATA, 0, "command too long");
+	if (len > sizeof(s->out) - s->outlen && flush_out(s, e) == -1)
+		return -1;
+	memcpy(s->out + s->outlen, head, hlen);
+	memcpy(s->out + s->outlen + hlen, tail, tlen);
+	memcpy(s->out + s->outlen + hlen + tlen, "\r\n", 2);
+	s->outlen += len;
+	return 0;
+}
+
+/*
  * Queue one command line. Trace shows it cut at `shown` bytes followed
  * by "***" when shown >= 0: AUTH payloads are redacted here, before any
  * hook sees them.
@@ -208,17 +229,9 @@ cmd(struct smtp_session *s, int shown, struct ferr *e, const char *fmt, ...)
 		trace_line(s, '>', red, (size_t)m);
 		plat_wipe(red, sizeof(red));
 	}
-	memcpy(line + n, "\r\n", 2);
-	n += 2;
-	if ((size_t)n > sizeof(s->out) - s->outlen &&
-	    flush_out(s, e) == -1) {
-		plat_wipe(line, sizeof(line));
-		return -1;
-	}
-	memcpy(s->out + s->outlen, line, (size_t)n);
-	s->outlen += (size_t)n;
+	n = put_line(s, line, (size_t)n, "", e);
 	plat_wipe(line, sizeof(line));
-	return 0;
+	return n;
 }
 
 /* One line from the server into line (NUL-terminated, no CRLF). */
@@ -374,21 +387,14 @@ cmd_secret(struct smtp_session *s, const char *prefix, const char *payload,
     struct ferr *e)
 {
 	char	red[64];
-	size_t	plen = strlen(prefix), len = strlen(payload);
+	size_t	plen = strlen(prefix);
 	int	n;
 
-	if (plen + len + 2 > sizeof(s->out))
+	if (plen + strlen(payload) + 2 > sizeof(s->out))
 		return ferr_set(e, FE_CONFIG, 0, "AUTH line too long");
-	if (plen + len + 2 > sizeof(s->out) - s->outlen &&
-	    flush_out(s, e) == -1)
-		return -1;
 	n = snprintf(red, sizeof(red), "%s***", prefix);
 	trace_line(s, '>', red, n > 0 ? (size_t)n : 0);
-	memcpy(s->out + s->outlen, prefix, plen);
-	memcpy(s->out + s->outlen + plen, payload, len);
-	memcpy(s->out + s->outlen + plen + len, "\r\n", 2);
-	s->outlen += plen + len + 2;
-	return 0;
+	return put_line(s, prefix, plen, payload, e);
 }
 
 /*
