@@ -123,6 +123,18 @@ auth_plain(char *out, size_t size, const char *user, const char *pass,
 	return rc;
 }
 
+/* libtomcrypt's index of hash d, registering it on first use. */
+static int
+hash_index(const struct ltc_hash_descriptor *d, const char *label,
+    struct ferr *e)
+{
+	int	h;
+
+	if (register_hash(d) == -1 || (h = find_hash(d->name)) == -1)
+		return ferr_set(e, FE_SOFTWARE, 0, "%s unavailable", label);
+	return h;
+}
+
 int
 auth_cram_md5(char *out, size_t size, const char *chal, size_t chlen,
     const char *user, const char *pass, struct ferr *e)
@@ -138,9 +150,8 @@ auth_cram_md5(char *out, size_t size, const char *chal, size_t chlen,
 	    &rawlen) != CRYPT_OK)
 		return ferr_set(e, FE_PROTOCOL, 0,
 		    "CRAM-MD5 challenge is not base64");
-	if (register_hash(&md5_desc) == -1 ||
-	    (hash = find_hash("md5")) == -1)
-		return ferr_set(e, FE_SOFTWARE, 0, "MD5 unavailable");
+	if ((hash = hash_index(&md5_desc, "MD5", e)) == -1)
+		return -1;
 	if (ulen + 1 + 2 * MD5_SIZE > sizeof(msg))
 		return ferr_set(e, FE_CONFIG, 0,
 		    "user name too long for CRAM-MD5");
@@ -237,16 +248,17 @@ json_str(const char *js, size_t len, const char *key, char *out,
 {
 	char		 pat[40];
 	const char	*p, *end = js + len;
-	size_t		 n = 0;
+	size_t		 n = 0, plen;
 
 	out[0] = '\0';
 	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	for (p = js; p + strlen(pat) <= end; p++)
-		if (memcmp(p, pat, strlen(pat)) == 0)
+	plen = strlen(pat);
+	for (p = js; p + plen <= end; p++)
+		if (memcmp(p, pat, plen) == 0)
 			break;
-	if (p + strlen(pat) > end)
+	if (p + plen > end)
 		return;
-	for (p += strlen(pat); p < end && isspace((unsigned char)*p); p++)
+	for (p += plen; p < end && isspace((unsigned char)*p); p++)
 		;
 	if (p == end || *p++ != ':')
 		return;
@@ -278,17 +290,6 @@ auth_oauth_error(const char *chal, size_t len, struct auth_oauth_err *oe)
 	    sizeof(oe->schemes));
 	json_str((char *)raw, rawlen, "scope", oe->scope, sizeof(oe->scope));
 	return 0;
-}
-
-static int
-sha256_index(struct ferr *e)
-{
-	int	h;
-
-	if (register_hash(&sha256_desc) == -1 ||
-	    (h = find_hash("sha256")) == -1)
-		return ferr_set(e, FE_SOFTWARE, 0, "SHA-256 unavailable");
-	return h;
 }
 
 int
@@ -427,7 +428,7 @@ auth_scram_final(struct auth_scram *sc, const char *chal, size_t chlen,
 	int		 h, len, alen, rc = -1;
 
 	sc->has_sig = 0;
-	if ((h = sha256_index(e)) == -1)
+	if ((h = hash_index(&sha256_desc, "SHA-256", e)) == -1)
 		return -1;
 	if (base64_strict_decode((const unsigned char *)chal, chlen,
 	    (unsigned char *)sfirst, &n) != CRYPT_OK)
