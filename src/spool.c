@@ -18,6 +18,46 @@
 #define ENV_LINE_MAX	(MSG_ADDR_SIZE + SPOOL_REPLY_SIZE + 32)
 #define NSTATES		5
 
+
+/* Write all of buf, through EINTR and short writes. -1 with errno. */
+static int
+write_full(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read fd to its end or until size bytes are in buf; *len says how
+ * many. -1 with errno on a read error.
+ */
+static int
+read_full(int fd, char *buf, size_t size, size_t *len)
+{
+	ssize_t	n;
+
+	*len = 0;
+	while (*len < size && (n = read(fd, buf + *len, size - *len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
 static const char *const states[NSTATES] = { "pending", "sent", "failed",
     "refused", "expired" };
 
@@ -451,8 +491,7 @@ write_env(struct spool *sp, const char *tmp, const struct spool_env *env,
     struct ferr *e)
 {
 	char	*buf;
-	size_t	 size = 4096 + env->ncovers * (SPOOL_ID_SIZE + 8), len, off, i;
-	ssize_t	 n;
+	size_t	 size = 4096 + env->ncovers * (SPOOL_ID_SIZE + 8), len, i;
 	int	 fd, rc = -1;
 
 	for (i = 0; i < env->nrcpt && size <= SPOOL_ENV_MAX; i++)
@@ -470,16 +509,7 @@ write_env(struct spool *sp, const char *tmp, const struct spool_env *env,
 		ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir, tmp);
 		goto out;
 	}
-	for (off = 0; off < len; off += (size_t)n) {
-		n = write(fd, buf + off, len - off);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n == -1)
-			break;
-	}
-	if (off < len || fsync(fd) == -1) {
+	if (write_full(fd, buf, len) == -1 || fsync(fd) == -1) {
 		ferr_set(e, FE_TEMP, errno, "write %s/%s", sp->dir, tmp);
 		close(fd);
 		unlinkat(sp->dirfd, tmp, 0);
@@ -619,7 +649,6 @@ static int
 read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
 {
 	char	 q[NAME_SIZE], *buf;
-	ssize_t	 n;
 	size_t	 len = 0;
 	int	 fd, rc;
 
@@ -633,10 +662,9 @@ read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
 		close(fd);
 		return ferr_set(e, FE_OS, errno, "queue file");
 	}
-	while ((n = read(fd, buf + len, SPOOL_ENV_MAX - len)) > 0)
-		len += (size_t)n;
+	rc = read_full(fd, buf, SPOOL_ENV_MAX, &len);
 	close(fd);
-	if (n == -1)
+	if (rc == -1)
 		rc = ferr_set(e, FE_TEMP, errno, "read %s", q);
 	else if (len == SPOOL_ENV_MAX)
 		rc = ferr_set(e, FE_DATA, 0, "%s: too large", q);
@@ -822,22 +850,16 @@ int
 spool_state_read(struct spool *sp, const char *name, char *buf,
     size_t size, size_t *len, struct ferr *e)
 {
-	ssize_t	n;
 	int	fd;
 
 	*len = 0;
 	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : ferr_set(e, FE_TEMP, errno,
 		    "open %s/%s", sp->dir, name);
-	while (*len < size && (n = read(fd, buf + *len, size - *len)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			close(fd);
-			return ferr_set(e, FE_TEMP, errno, "read %s/%s",
-			    sp->dir, name);
-		}
-		*len += (size_t)n;
+	if (read_full(fd, buf, size, len) == -1) {
+		close(fd);
+		return ferr_set(e, FE_TEMP, errno, "read %s/%s", sp->dir,
+		    name);
 	}
 	close(fd);
 	return 0;
@@ -848,9 +870,7 @@ spool_state_write(struct spool *sp, const char *name, const char *buf,
     size_t len, struct ferr *e)
 {
 	char	tmp[64];
-	size_t	off;
-	ssize_t	n = 0;
-	int	fd;
+	int	fd, short_write;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.new", name) >= (int)sizeof(tmp))
 		return ferr_set(e, FE_SOFTWARE, 0, "state name too long");
@@ -859,15 +879,10 @@ spool_state_write(struct spool *sp, const char *name, const char *buf,
 	if (fd == -1)
 		return ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir,
 		    tmp);
-	for (off = 0; off < len; off += (size_t)n)
-		if ((n = write(fd, buf + off, len - off)) == -1 &&
-		    errno != EINTR)
-			break;
-		else if (n == -1)
-			n = 0;
-	if (off < len || close(fd) == -1 ||
+	short_write = write_full(fd, buf, len) == -1;
+	if (short_write || close(fd) == -1 ||
 	    renameat(sp->dirfd, tmp, sp->dirfd, name) == -1) {
-		if (off < len)
+		if (short_write)
 			close(fd);
 		ferr_set(e, FE_TEMP, errno, "write %s/%s", sp->dir, name);
 		unlinkat(sp->dirfd, tmp, 0);
