@@ -8,6 +8,7 @@
 #include "bounce.h"
 #include "dsn.h"
 #include "log.h"
+#include "msg.h"
 
 struct owed {			/* an entry with a bounce owed */
 	char	id[SPOOL_ID_SIZE];
@@ -45,22 +46,6 @@ idset_has(const struct idset *s, const char *id)
 		if (memcmp(s->ids.v[i], id, SPOOL_ID_SIZE) == 0)
 			return 1;
 	return 0;
-}
-
-/* Bytes on the wire for a file: each LF may become CRLF. */
-static off_t
-wire_size(int fd, off_t size)
-{
-	char	buf[8192];
-	ssize_t	n, i;
-	off_t	w = size;
-
-	if (lseek(fd, 0, SEEK_SET) == -1)
-		return 2 * size;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			w += buf[i] == '\n';
-	return w;
 }
 
 /*
@@ -199,7 +184,8 @@ make_dsn(const struct conf *c, struct spool *sp, struct spool_msg *b,
 	benv->arrival = now;
 	benv->from[0] = '\0';		/* <>: a bounce is never bounced */
 	benv->size = st.st_size;
-	benv->wire = wire_size(b->fd, st.st_size);
+	if (msg_wire(b->fd, st.st_size, &benv->wire, e) == -1)
+		benv->wire = 2 * st.st_size;	/* each LF at most doubles */
 	if (spool_commit(sp, b, benv, e) == 0)
 		rc = 0;
 abort:

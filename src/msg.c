@@ -1278,15 +1278,14 @@ move(int fd, off_t from, off_t to, off_t at, struct ferr *e)
 	return 0;
 }
 
-/* The new size and wire bytes of fd's first size bytes. */
-static int
-recount(int fd, off_t size, struct msg_info *info, struct ferr *e)
+int
+msg_wire(int fd, off_t size, off_t *wire, struct ferr *e)
 {
 	char	buf[QP_BUF_SIZE];
 	off_t	off = 0;
 	ssize_t	n, i;
 
-	info->size = info->wire = size;
+	*wire = size;
 	while (off < size) {
 		n = pread(fd, buf, size - off < (off_t)sizeof(buf) ?
 		    (size_t)(size - off) : sizeof(buf), off);
@@ -1295,7 +1294,7 @@ recount(int fd, off_t size, struct msg_info *info, struct ferr *e)
 			    "reread message");
 		for (i = 0; i < n; i++)
 			if (buf[i] == '\n')
-				info->wire++;
+				(*wire)++;
 		off += n;
 	}
 	return 0;
@@ -1378,7 +1377,8 @@ qp_rewrite(struct reader *r, struct msg_info *info, struct ferr *e)
 		ferr_set(e, FE_TEMP, errno, "write message");
 		goto out;
 	}
-	if (recount(fd, keep + (q->off - end), info, e) == -1)
+	info->size = keep + (q->off - end);
+	if (msg_wire(fd, info->size, &info->wire, e) == -1)
 		goto out;
 	info->eightbit = r->hdr8;	/* the body is 7-bit now */
 	rc = 0;

@@ -89,4 +89,9 @@ struct msg_info {
  */
 int	msg_read(int in, int out, const struct msg_opts *o,
 	    struct msg_info *info, struct ferr *e);
+/*
+ * The bytes fd's first size bytes take on the wire, where each LF
+ * becomes CRLF, into *wire. FE_TEMP when it cannot reread them.
+ */
+int	msg_wire(int fd, off_t size, off_t *wire, struct ferr *e);
 #endif
