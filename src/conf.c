@@ -15,6 +15,7 @@
 
 #include <tomcrypt.h>
 
+#include "auth.h"
 #include "conf.h"
 #include "plat.h"
 #include "secret.h"
@@ -295,25 +296,6 @@ yesno_parse(const char *v, int *out)
 	return NULL;
 }
 
-/* The CONF_AUTH_ bit for a mechanism name, or 0 if ferry lacks it. */
-static unsigned
-auth_mech(const char *s, size_t len)
-{
-	if (len == 5 && strncasecmp(s, "plain", len) == 0)
-		return CONF_AUTH_PLAIN;
-	if (len == 5 && strncasecmp(s, "login", len) == 0)
-		return CONF_AUTH_LOGIN;
-	if (len == 8 && strncasecmp(s, "cram-md5", len) == 0)
-		return CONF_AUTH_CRAM_MD5;
-	if (len == 13 && strncasecmp(s, "scram-sha-256", len) == 0)
-		return CONF_AUTH_SCRAM_SHA256;
-	if (len == 7 && strncasecmp(s, "xoauth2", len) == 0)
-		return CONF_AUTH_XOAUTH2;
-	if (len == 11 && strncasecmp(s, "oauthbearer", len) == 0)
-		return CONF_AUTH_OAUTHBEARER;
-	return 0;
-}
-
 static const char *
 key_smarthost(struct conf *c, const char *v)
 {
@@ -402,7 +384,7 @@ key_auth(struct conf *c, const char *v)
 	while (*v != '\0') {
 		for (len = 0; v[len] != '\0' && !is_space(v[len]); len++)
 			;
-		if ((bit = auth_mech(v, len)) == 0)
+		if ((bit = auth_mechs_parse(v, len)) == 0)
 			return "want plain, login, cram-md5, scram-sha-256, "
 			    "xoauth2 or oauthbearer";
 		set |= bit;
@@ -860,7 +842,7 @@ ai_entry_parse(struct ai_entry *ent, char *p, const char *name,
 			while (vlen > 0) {
 				for (n = 0; n < vlen && !is_space(v[n]); n++)
 					;
-				ent->mechs |= auth_mech(v, n);
+				ent->mechs |= auth_mechs_parse(v, n);
 				for (; n < vlen && is_space(v[n]); n++)
 					;
 				v += n;
