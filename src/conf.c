@@ -2,6 +2,7 @@
  * conf.c: ferry.conf and sendmail AuthInfo text. The parsers work on
  * bytes in memory so tests can feed them; conf_load alone opens files.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "plat.h"
 
 int
 net_wait(int fd, short events, unsigned timeout, struct ferr *e)
@@ -39,8 +40,7 @@ try_connect(const struct addrinfo *ai, unsigned timeout, struct ferr *e)
 	socklen_t	len = sizeof(int);
 	int		fd, flags, err = 0, one = 1;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
+	fd = plat_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 	if (fd == -1)
 		return ferr_set(e, FE_TEMP, errno, "socket");
 	flags = fcntl(fd, F_GETFL);

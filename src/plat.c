@@ -7,6 +7,9 @@
 #define _DEFAULT_SOURCE		/* glibc, musl */
 #define _BSD_SOURCE		/* older musl */
 
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -100,4 +103,30 @@ void
 plat_vsyslog(int pri, const char *fmt, va_list ap)
 {
 	vsyslog(pri, fmt, ap);
+}
+
+int
+plat_lock(int fd, int how)
+{
+	int	op;
+
+	if (how & PLAT_LOCK_UN)
+		op = LOCK_UN;
+	else
+		op = how & PLAT_LOCK_SH ? LOCK_SH : LOCK_EX;
+	if (how & PLAT_LOCK_NB)
+		op |= LOCK_NB;
+	return flock(fd, op);
+}
+
+int
+plat_socket(int domain, int type, int protocol)
+{
+	return socket(domain, type | SOCK_CLOEXEC, protocol);
+}
+
+long
+plat_recv_now(int fd, void *buf, size_t len)
+{
+	return (long)recv(fd, buf, len, MSG_DONTWAIT);
 }

@@ -2,8 +2,11 @@
  * plat.h: the only calls ferry makes beyond C11 and POSIX.1-2008. Every
  * other file builds with -std=c11 -D_POSIX_C_SOURCE=200809L alone; the
  * BSD and Linux extensions they need are wrapped here, and plat.c is
- * the one place with #ifdef __linux__ / __FreeBSD__. flock(2) and
- * LOG_PERROR are used directly: both systems have them in plain headers.
+ * the one place with #ifdef __linux__ / __FreeBSD__. FreeBSD hides
+ * flock(2), SOCK_CLOEXEC and MSG_DONTWAIT under _POSIX_C_SOURCE (glibc
+ * and musl do not), so they are wrapped too; scripts/clang-check fails
+ * on their names anywhere else. LOG_PERROR stays direct: FreeBSD's
+ * syslog.h shows it in strict POSIX mode.
  */
 #ifndef FERRY_PLAT_H
 #define FERRY_PLAT_H
@@ -25,4 +28,16 @@ const char *plat_log_path(void);
 /* vsyslog(3): not in POSIX, but in every libc ferry targets. */
 void	plat_vsyslog(int pri, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+
+enum {
+	PLAT_LOCK_SH = 1,	/* shared, else exclusive */
+	PLAT_LOCK_NB = 2,	/* fail with EWOULDBLOCK instead of waiting */
+	PLAT_LOCK_UN = 4	/* release */
+};
+/* flock(2) on fd with PLAT_LOCK_* flags: 0, or -1 with errno set. */
+int	plat_lock(int fd, int how);
+/* socket(2) with close-on-exec set atomically: fd, or -1 with errno. */
+int	plat_socket(int domain, int type, int protocol);
+/* recv(2) that never waits: bytes read, 0 at EOF, -1 with errno. */
+long	plat_recv_now(int fd, void *buf, size_t len);
 #endif

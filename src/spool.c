@@ -1,4 +1,3 @@
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -477,7 +476,7 @@ spool_create(struct spool *sp, struct spool_msg *m, struct ferr *e)
 		    errno == EROFS ? FE_TEMP : FE_CANTCREAT, errno,
 		    "create %s/%s", sp->dir, d);
 	/* new and ours alone: this cannot block */
-	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1) {
+	if (plat_lock(m->fd, PLAT_LOCK_NB) == -1) {
 		ferr_set(e, FE_TEMP, errno, "lock %s", d);
 		spool_abort(sp, m);
 		return -1;
@@ -692,7 +691,7 @@ spool_take(struct spool *sp, const char *id, struct spool_msg *m,
 	if (m->fd == -1)
 		return errno == ENOENT ? 0 : ferr_set(e, FE_TEMP, errno,
 		    "open %s", d);
-	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1) {
+	if (plat_lock(m->fd, PLAT_LOCK_NB) == -1) {
 		spool_release(m);
 		return errno == EWOULDBLOCK ? 0 : ferr_set(e, FE_TEMP, errno,
 		    "lock %s", d);
@@ -812,7 +811,7 @@ spool_sweep(struct spool *sp, unsigned age)
 		if (fd == -1)
 			continue;
 		/* held: an enqueue is still writing it */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		if (plat_lock(fd, PLAT_LOCK_NB) == 0 &&
 		    fstatat(sp->dirfd, q, &st, 0) == -1)
 			unlinkat(sp->dirfd, d, 0);
 		close(fd);
@@ -829,7 +828,7 @@ spool_lock(struct spool *sp, struct ferr *e)
 	fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return ferr_set(e, FE_TEMP, errno, "open %s", sp->dir);
-	while (flock(fd, LOCK_EX) == -1) {
+	while (plat_lock(fd, 0) == -1) {
 		if (errno == EINTR)
 			continue;
 		ferr_set(e, FE_TEMP, errno, "lock %s", sp->dir);

@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -425,7 +424,7 @@ session_save(const struct tls_conn *c, const unsigned char *key,
 	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (plat_lock(fd, PLAT_LOCK_NB) == -1) {
 		close(fd);
 		return;
 	}
@@ -472,8 +471,8 @@ tls_banner(struct tls_conn *c, const char *step, struct ferr *e)
 	ssize_t	n;
 
 	/* BearSSL read a record header only: take the rest of the line */
-	n = recv(c->fd, c->first + c->nfirst, sizeof(c->first) - c->nfirst,
-	    MSG_DONTWAIT);
+	n = plat_recv_now(c->fd, c->first + c->nfirst,
+	    sizeof(c->first) - c->nfirst);
 	if (n > 0)
 		c->nfirst += (size_t)n;
 
