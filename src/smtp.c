@@ -121,8 +121,23 @@ smtp_dot_init(struct smtp_dot *d)
 {
 	d->bol = 1;
 	d->cr = 0;
+	d->stuff = 1;
 }
 
+void
+smtp_crlf_init(struct smtp_dot *d)
+{
+	smtp_dot_init(d);
+	d->stuff = 0;
+}
+
+/*
+ * RFC 5321 2.3.8: CR and LF only as CRLF. A bare CR or a bare LF
+ * becomes CRLF, so that no server can read a line end the client did
+ * not mean: "x<CR>.<CR><LF>MAIL FROM:" (SMTP smuggling) goes out as
+ * "x<CR><LF>..<CR><LF>MAIL FROM:", a line of the body. A CR is sent
+ * as CRLF at once; an LF right after it is then the same line end.
+ */
 size_t
 smtp_dot_stuff(struct smtp_dot *d, const char *in, size_t inlen, char *out)
 {
@@ -131,19 +146,20 @@ smtp_dot_stuff(struct smtp_dot *d, const char *in, size_t inlen, char *out)
 
 	for (i = 0; i < inlen; i++) {
 		ch = in[i];
-		if (ch == '\n') {
-			if (!d->cr)
+		if (ch == '\n' || ch == '\r') {
+			if (!(ch == '\n' && d->cr)) {
 				out[o++] = '\r';
-			out[o++] = '\n';
+				out[o++] = '\n';
+			}
 			d->bol = 1;
-			d->cr = 0;
+			d->cr = ch == '\r';
 			continue;
 		}
-		if (d->bol && ch == '.')
+		if (d->bol && ch == '.' && d->stuff)
 			out[o++] = '.';
 		out[o++] = ch;
 		d->bol = 0;
-		d->cr = ch == '\r';
+		d->cr = 0;
 	}
 	return o;
 }
@@ -154,10 +170,12 @@ smtp_dot_end(struct smtp_dot *d, char *out)
 	size_t	o = 0;
 
 	if (!d->bol) {
-		if (!d->cr)
-			out[o++] = '\r';
+		out[o++] = '\r';
 		out[o++] = '\n';
 	}
+	d->bol = 1;
+	if (!d->stuff)
+		return o;
 	memcpy(out + o, ".\r\n", 3);
 	return o + 3;
 }
@@ -174,11 +192,14 @@ trace_line(struct smtp_session *s, char dir, const char *line, size_t len)
 static int
 flush_out(struct smtp_session *s, struct ferr *e)
 {
-	if (s->outlen > 0 &&
-	    tls_write(&s->conn, s->out, s->outlen, e) == -1)
+	if ((s->outlen > 0 &&
+	    tls_write(&s->conn, s->out, s->outlen, e) == -1) ||
+	    tls_flush(&s->conn, e) == -1) {
+		s->broken = 1;
 		return -1;
+	}
 	s->outlen = 0;
-	return tls_flush(&s->conn, e);
+	return 0;
 }
 
 /*
@@ -274,25 +295,44 @@ read_line(struct smtp_session *s, char *line, size_t size, size_t *len,
 	return 0;
 }
 
-/* Read a whole reply into s->reply. */
+/*
+ * Read a whole reply into s->reply. One deadline, `timeout` from the
+ * first wait, covers all of it, and it may have SMTP_REPLY_LINES_MAX
+ * lines: a server that drips bytes or sends "250-" lines without end
+ * is cut off as if it were silent (issue 15). After a failure here
+ * the session is broken: smtp_close does not wait on it again.
+ */
 static int
 read_reply(struct smtp_session *s, struct ferr *e)
 {
 	char	line[SMTP_LINE_MAX];
 	size_t	len = 0;
-	int	r;
+	int	r = -1;
 
 	smtp_reply_init(&s->reply);
+	tls_set_deadline(&s->conn, s->conf->timeout);
 	do {
 		if (read_line(s, line, sizeof(line), &len, e) == -1)
-			return -1;
+			goto out;
 		trace_line(s, '<', line, len);
+		if (s->reply.nlines == SMTP_REPLY_LINES_MAX) {
+			ferr_set(e, FE_PROTOCOL, 0, "reply of more than %d "
+			    "lines", SMTP_REPLY_LINES_MAX);
+			r = -1;
+			goto out;
+		}
 		r = smtp_reply_add(&s->reply, line, len);
-		if (r == -1)
-			return ferr_set(e, FE_PROTOCOL, 0,
+		if (r == -1) {
+			ferr_set(e, FE_PROTOCOL, 0,
 			    "not an SMTP reply: \"%.60s\"", line);
+			goto out;
+		}
 	} while (r == 0);
-	return 0;
+out:
+	tls_set_deadline(&s->conn, 0);
+	if (r == -1)
+		s->broken = 1;
+	return r == -1 ? -1 : 0;
 }
 
 /* The reply's text on one line, for error messages. */
@@ -344,6 +384,18 @@ ehlo(struct smtp_session *s, struct ferr *e)
 	return 0;
 }
 
+/* The TLS handshake, all of it within one timeout like a reply. */
+static int
+handshake(struct smtp_session *s, const char *name, struct ferr *e)
+{
+	int	rc;
+
+	tls_set_deadline(&s->conn, s->conf->timeout);
+	rc = tls_start(&s->conn, name, s->trust, e);
+	tls_set_deadline(&s->conn, 0);
+	return rc;
+}
+
 static int
 starttls(struct smtp_session *s, const char *name, struct ferr *e)
 {
@@ -358,7 +410,7 @@ starttls(struct smtp_session *s, const char *name, struct ferr *e)
 	}
 	/* bytes sent before the handshake are an injection (CVE-2011-0411) */
 	s->inlen = s->inoff = 0;
-	if (tls_start(&s->conn, name, s->trust, e) == -1)
+	if (handshake(s, name, e) == -1)
 		return -1;
 	return ehlo(s, e);	/* RFC 3207 4.2: forget what was learnt */
 }
@@ -703,7 +755,7 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (s->cache_dirfd != -1)
 		tls_cache(&s->conn, s->cache_dirfd, c->smarthost, c->port);
 	if (c->tls == CONF_TLS_IMPLICIT &&
-	    tls_start(&s->conn, name, s->trust, e) == -1)
+	    handshake(s, name, e) == -1)
 		return -1;
 	if (expect(s, 2, "greeting", e) == -1)
 		return greeting_fail(s, e);
@@ -736,6 +788,7 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 	s->peer[0] = '\0';
 	s->mech = 0;
 	s->rsets = 0;
+	s->broken = 0;
 	memset(&s->ext, 0, sizeof(s->ext));
 	if (open_session(s, e) == -1) {
 		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
@@ -997,8 +1050,13 @@ smtp_close(struct smtp_session *s)
 
 	if (s->fd == -1)
 		return;
-	/* best effort: the mail is already the server's */
-	if (cmd(s, -1, &e, "QUIT") == 0 && flush_out(s, &e) == 0)
+	/*
+	 * Best effort: the mail is already the server's. Not after a
+	 * timeout or a broken dialogue: a stall must cost one timeout,
+	 * not two.
+	 */
+	if (!s->broken && cmd(s, -1, &e, "QUIT") == 0 &&
+	    flush_out(s, &e) == 0)
 		(void)read_reply(s, &e);
 	tls_close(&s->conn);
 	close(s->fd);

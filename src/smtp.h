@@ -19,6 +19,11 @@
 #define SMTP_IN_SIZE		4096
 #define SMTP_OUT_SIZE		16384
 #define SMTP_LINE_MAX		4096	/* longest reply line read */
+/*
+ * A reply of more lines is an attack or a broken server (an EHLO
+ * reply has about 15): endless "250-" lines must not hold ferry.
+ */
+#define SMTP_REPLY_LINES_MAX	128
 
 /* A reply: code and its lines' text, joined by '\n'. */
 struct smtp_reply {
@@ -56,22 +61,29 @@ struct smtp_ext {
 void	smtp_ext_parse(struct smtp_ext *x, const struct smtp_reply *r);
 
 /*
- * Message data for DATA: LF or CRLF in, CRLF out, a '.' starting a
- * line doubled (RFC 5321 4.5.2). State carries across calls; the first
- * call starts at a line start.
+ * Message data for DATA: any of CRLF, bare LF and bare CR in, CRLF out
+ * (RFC 5321 2.3.8: a bare CR never reaches the wire), a '.' starting a
+ * line doubled (RFC 5321 4.5.2). For BDAT (smtp_crlf_init) the same
+ * line ends without the dots (RFC 3030 2). State carries across calls;
+ * the first call starts at a line start.
  */
 struct smtp_dot {
 	int	bol;		/* at the start of a line */
-	int	cr;		/* the last byte was CR */
+	int	cr;		/* the last byte was CR, sent as CRLF */
+	int	stuff;		/* double leading dots (DATA) */
 };
 
-#define SMTP_DOT_OUT_SIZE(n)	(2 * (n) + 2)	/* worst case for n in */
+#define SMTP_DOT_OUT_SIZE(n)	(2 * (n) + 3)	/* worst case for n in */
 
 void	smtp_dot_init(struct smtp_dot *d);
+void	smtp_crlf_init(struct smtp_dot *d);
 /* Convert in to out (size >= SMTP_DOT_OUT_SIZE(inlen)); returns length. */
 size_t	smtp_dot_stuff(struct smtp_dot *d, const char *in, size_t inlen,
 	    char *out);
-/* The end of data: CRLF if the data did not end a line, then ".CRLF". */
+/*
+ * The end of data: CRLF if the data did not end a line, then ".CRLF"
+ * (for DATA; nothing more for BDAT). At most 5 bytes.
+ */
 size_t	smtp_dot_end(struct smtp_dot *d, char *out);
 
 /* Called with each line sent ('>') or received ('<'), AUTH redacted. */
@@ -89,6 +101,7 @@ struct smtp_session {			/* caller owns it; fields private */
 	struct smtp_ext		 ext;
 	unsigned		 mech;		/* AUTH used; 0 = none */
 	unsigned		 rsets;		/* RSET replies not read yet */
+	int			 broken;	/* a read or write failed */
 	struct smtp_reply	 reply;
 	struct tls_conn		 conn;
 	size_t			 inlen, inoff;

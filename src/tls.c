@@ -197,6 +197,53 @@ tls_saw(const struct tls_conn *c)
 	return TLS_SAW_OTHER;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+tls_set_deadline(struct tls_conn *c, unsigned secs)
+{
+	c->deadline = secs == 0 ? 0 : now_ms() + (long long)secs * 1000;
+}
+
+/*
+ * Wait for fd: at most timeout seconds, and never past the deadline,
+ * so that a server dripping one byte a second cannot stretch a reply.
+ */
+static int
+conn_wait(struct tls_conn *c, short events, struct ferr *e)
+{
+	struct pollfd	pfd;
+	long long	ms = (long long)c->timeout * 1000, left;
+	int		n;
+
+	if (c->deadline != 0) {
+		left = c->deadline - now_ms();
+		if (left <= 0)
+			return ferr_set(e, FE_TEMP, 0, "no whole reply "
+			    "within %u s", c->timeout);
+		if (left < ms)
+			ms = left;
+	}
+	pfd.fd = c->fd;
+	pfd.events = events;
+	do
+		n = poll(&pfd, 1, (int)ms);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return ferr_set(e, FE_TEMP, errno, "poll");
+	if (n == 0)
+		return ferr_set(e, FE_TEMP, 0, "timed out after %u s",
+		    c->timeout);
+	return 0;
+}
+
 static int
 sock_read(void *ctx, unsigned char *buf, size_t len)
 {
@@ -204,7 +251,7 @@ sock_read(void *ctx, unsigned char *buf, size_t len)
 	struct ferr	 e;
 	ssize_t		 n;
 
-	if (net_wait(c->fd, POLLIN, c->timeout, &e) == -1) {
+	if (conn_wait(c, POLLIN, &e) == -1) {
 		c->io_err = e.err ? e.err : ETIMEDOUT;
 		return -1;
 	}
@@ -226,7 +273,7 @@ sock_write(void *ctx, const unsigned char *buf, size_t len)
 	struct ferr	 e;
 	ssize_t		 n;
 
-	if (net_wait(c->fd, POLLOUT, c->timeout, &e) == -1) {
+	if (conn_wait(c, POLLOUT, &e) == -1) {
 		c->io_err = e.err ? e.err : ETIMEDOUT;
 		return -1;
 	}
@@ -251,6 +298,7 @@ tls_init(struct tls_conn *c, int fd, unsigned timeout)
 	c->starttls = 0;
 	c->cache_dirfd = -1;
 	c->resumed = 0;
+	c->deadline = 0;
 }
 
 void
@@ -636,7 +684,7 @@ tls_read(struct tls_conn *c, void *buf, size_t size, struct ferr *e)
 		}
 		return r;
 	}
-	if (net_wait(c->fd, POLLIN, c->timeout, e) == -1)
+	if (conn_wait(c, POLLIN, e) == -1)
 		return -1;
 	do
 		n = read(c->fd, buf, size);
@@ -677,7 +725,7 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, struct ferr *e)
 		return 0;
 	}
 	while (len > 0) {
-		if (net_wait(c->fd, POLLOUT, c->timeout, e) == -1)
+		if (conn_wait(c, POLLOUT, e) == -1)
 			return -1;
 		n = write(c->fd, p, len);
 		if (n == -1 && errno == EINTR)

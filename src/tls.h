@@ -46,6 +46,7 @@ struct tls_x509 {
 struct tls_conn {			/* caller owns it; fields private */
 	int			fd;
 	unsigned		timeout;
+	long long		deadline;	/* monotonic ms; 0 = none */
 	int			on;		/* 0 plain, 1 handshake, 2 TLS up */
 	int			io_err;		/* errno of the socket */
 	unsigned char		first[TLS_FIRST_SIZE];	/* what the */
@@ -62,6 +63,11 @@ struct tls_conn {			/* caller owns it; fields private */
 };
 
 void	tls_init(struct tls_conn *c, int fd, unsigned timeout);
+/*
+ * From now on no wait ends later than secs seconds from now (one
+ * reply's deadline); 0 lifts it. A wait past it fails as a timeout.
+ */
+void	tls_set_deadline(struct tls_conn *c, unsigned secs);
 /*
  * After tls_init: resume the session kept in folder dirfd (the spool)
  * when it was made with host:port, the same name and the same trust,

@@ -41,7 +41,7 @@ PROVIDER_AUTH = {
 SIZE_LIMIT = 52428800
 CMD_LINE_SIZE = 4096	# RFC 5321 4.5.3.1.4 says 512; be lenient, but bound
 STEPS = ("greeting", "tls", "ehlo", "starttls", "auth", "mail", "rcpt",
-    "data", "data-mid", "eod", "rset", "noop", "quit")
+    "data", "data-mid", "eod", "bdat", "rset", "noop", "quit")
 # Replies that must be the last of a pipelined group (RFC 2920 3.1).
 MUST_BE_LAST = ("EHLO", "HELO", "DATA", "QUIT", "NOOP")
 
@@ -87,7 +87,9 @@ class Action:
 	"""What a rule does at its step.
 
 	kind: reply (data is one reply line), raw (data sent verbatim),
-	close, stall, delay (secs, then data if any, else behave).
+	close, stall, delay (secs, then data if any, else behave), drip
+	(data sent one byte a second, then hang up), endless ("250-"
+	lines without end, until the client goes).
 	after: for data-mid, the number of DATA bytes to read first.
 	"""
 
@@ -127,6 +129,16 @@ def parse_action(step, rest, lineno):
 			raise RuleError("line %d: data-mid wants close N or"
 			    " stall N" % lineno)
 		return Action(verb, after=int(words[1]), text=rest)
+	if verb == "endless":
+		if len(words) != 1:
+			raise RuleError("line %d: endless takes no argument" %
+			    lineno)
+		return Action(verb, text=rest)
+	if verb == "drip":
+		if len(words) < 2:
+			raise RuleError("line %d: drip wants a reply" % lineno)
+		return Action(verb, data=parse_reply(words[1:], lineno),
+		    text=rest)
 	if verb in ("close", "stall"):
 		if len(words) != 1:
 			raise RuleError("line %d: %s takes no argument" %
@@ -162,6 +174,7 @@ class Rules:
 		self.nostarttls = False
 		self.noauth = False
 		self.scram_forge = False	# --provider scram: bad v=
+		self.chunking = False	# offer CHUNKING (RFC 3030)
 		self.inject = None
 		self.inject_late = None	# sent once the ClientHello is in
 		self.extra = []		# extra EHLO lines
@@ -186,7 +199,8 @@ def parse_rules(text):
 				raise RuleError("line %d: sessions wants a number" %
 				    lineno)
 			r.sessions = int(rest)
-		elif word in ("nostarttls", "noauth", "scram-forge") and not rest:
+		elif word in ("nostarttls", "noauth", "scram-forge",
+		    "chunking") and not rest:
 			word = word.replace("-", "_")
 			setattr(r, word, True)
 		elif word == "inject-after-starttls" and rest:
@@ -325,6 +339,8 @@ class Session:
 		self.mail_from = None
 		self.rcpts = []
 		self.rcpt_n = 0
+		self.chunks = []	# BDAT data so far
+		self.bdat_n = 0		# BDAT commands in the transaction
 
 	# ---- I/O
 
@@ -409,6 +425,10 @@ class Session:
 			raise Hangup("fault: close")
 		if a.kind == "stall":
 			self.stall()
+		if a.kind == "drip":
+			self.drip(a.data)
+		if a.kind == "endless":
+			self.endless()
 		if a.kind == "delay":
 			time.sleep(a.secs)
 			if a.data is None:
@@ -417,10 +437,10 @@ class Session:
 
 	def stall(self):
 		"""Say nothing; read and drop input until the client goes."""
-		n = 0
-		end = time.monotonic() + self.args.stall_max
-		n += len(self.buf)
+		n = len(self.buf)
 		self.buf.clear()
+		end = time.monotonic() + self.args.stall_max
+		quit_seen = False
 		while time.monotonic() < end:
 			try:
 				d = self.sock.recv(65536)
@@ -431,7 +451,49 @@ class Session:
 			if not d:
 				break
 			n += len(d)
-		self.log("stall ended: client sent %d bytes meanwhile" % n)
+			quit_seen = quit_seen or b"QUIT\r\n" in d
+		# a client that QUITs after a stall waits a second timeout
+		self.log("stall ended: client sent %d bytes meanwhile%s" % (n,
+		    ", QUIT among them" if quit_seen else ""))
+		raise ClientGone()
+
+	def slow_send(self, chunks, pause):
+		"""Send each chunk after pause seconds, until the client goes
+		(a write fails or it sends EOF) or --stall-max passes."""
+		end = time.monotonic() + self.args.stall_max
+		n = 0
+		for c in chunks:
+			if time.monotonic() >= end:
+				break
+			r, _, _ = select.select([self.sock], [], [], pause)
+			if r:
+				try:
+					if not self.sock.recv(65536):
+						break
+				except (OSError, ssl.SSLError):
+					break
+			try:
+				self.sock.sendall(c)
+			except (OSError, ssl.SSLError):
+				break
+			n += 1
+		return n
+
+	def drip(self, data):
+		"""The reply one byte a second: each read is quick, the whole
+		is not."""
+		n = self.slow_send((data[i:i + 1] for i in range(len(data))),
+		    1.0)
+		self.log("drip ended after %d of %d bytes" % (n, len(data)))
+		raise ClientGone()
+
+	def endless(self):
+		"""250- continuation lines without end, 100 a second."""
+		def lines():
+			while True:
+				yield b"250-and more\r\n"
+		n = self.slow_send(lines(), 0.01)
+		self.log("endless reply ended after %d lines" % n)
 		raise ClientGone()
 
 	def fault_reply(self, a):
@@ -542,6 +604,7 @@ class Session:
 			"STARTTLS": self.do_starttls, "AUTH": self.do_auth,
 			"MAIL": self.do_mail, "RCPT": self.do_rcpt,
 			"DATA": self.do_data, "RSET": self.do_rset,
+			"BDAT": self.do_bdat,
 			"NOOP": self.do_noop, "QUIT": self.do_quit,
 		}.get(verb)
 		if h is None:
@@ -590,6 +653,8 @@ class Session:
 		if self.auth_offered():
 			lines.append(("AUTH", PROVIDER_AUTH.get(self.args.provider,
 			    "AUTH PLAIN LOGIN CRAM-MD5")))
+		if self.rules.chunking:
+			lines.append(("CHUNKING", "CHUNKING"))
 		self.size_limit = SIZE_LIMIT
 		for x in self.rules.extra:
 			kw = x.split()[0].upper()
@@ -985,7 +1050,7 @@ class Session:
 	def read_data(self, mid, n):
 		"""The message up to the final dot, dot-unstuffed."""
 		out = []
-		total = bare = longest = 0
+		total = bare = barecr = longest = 0
 		while True:
 			try:
 				line = self.read_line(limit=None)
@@ -1002,17 +1067,77 @@ class Session:
 				break
 			if not line.endswith(b"\r\n"):
 				bare += 1
+			barecr += line.rstrip(b"\r\n").count(b"\r")
 			longest = max(longest, len(line.rstrip(b"\r\n")))
 			if line.startswith(b"."):
 				line = line[1:]
 			out.append(line)
 		data = b"".join(out)
-		self.log("data: %d bytes, %d lines, longest %d, bare LF %d" % (
-		    len(data), len(out), longest, bare))
+		self.log("data: %d bytes, %d lines, longest %d, bare LF %d,"
+		    " bare CR %d" % (len(data), len(out), longest, bare, barecr))
 		if self.buf:
 			self.log("warning: %d bytes pipelined after the final dot"
 			    % len(self.buf))
 		return data
+
+	def read_chunk(self, size):
+		"""Exactly size bytes of BDAT data (RFC 3030 2: read even when
+		the command is refused)."""
+		while len(self.buf) < size:
+			self.recv_more()
+		data = bytes(self.buf[:size])
+		del self.buf[:size]
+		return data
+
+	def do_bdat(self, verb, arg):
+		m = re.fullmatch(r"(\d{1,12})( +LAST)? *", arg, re.IGNORECASE)
+		if not m or not self.rules.chunking:
+			# without a size the data cannot be skipped: like
+			# Postfix, give up on the session
+			self.reply(500 if m is None else 502,
+			    "5.5.4 Error: BDAT not understood")
+			if m is None:
+				raise Hangup("bad BDAT")
+			self.read_chunk(int(m.group(1)))
+			return
+		size, last = int(m.group(1)), m.group(2) is not None
+		chunk = self.read_chunk(size)
+		if self.mail_from is None:
+			self.reply(503, "5.5.1 Error: need MAIL command")
+			return
+		if not self.rcpts:
+			self.reply(554, "5.5.1 Error: no valid recipients")
+			return
+		self.bdat_n += 1
+		a = self.fault("bdat", self.bdat_n)
+		if self.fault_reply(a):
+			# RFC 3030 2: the transaction is over; later chunks
+			# already in the pipeline get 503
+			self.reset()
+			return
+		self.chunks.append(chunk)
+		if not last:
+			self.ok(a, ("250 2.0.0 Ok: %d bytes\r\n" % size).encode())
+			return
+		data = b"".join(self.chunks)
+		barecr = len(re.findall(rb"\r(?!\n)", data))
+		barelf = len(re.findall(rb"(?<!\r)\n", data))
+		self.log("bdat: %d bytes in %d chunks, bare LF %d, bare CR %d" %
+		    (len(data), len(self.chunks), barelf, barecr))
+		e = self.fault("eod")
+		if e is not None and not e.positive():
+			self.send(e.data)
+			self.reset()
+			if e.closing():
+				raise Hangup("421 sent")
+			return
+		if len(data) > self.size_limit:
+			self.reply(552, "5.3.4 Message size exceeds fixed limit")
+			self.reset()
+			return
+		name = self.save(data)
+		self.reset()
+		self.ok(e, ("250 2.0.0 Ok: queued as %s\r\n" % name).encode())
 
 	def save(self, data):
 		hdr = ("X-Fault-From: <%s>\r\n" % self.mail_from).encode("latin-1")

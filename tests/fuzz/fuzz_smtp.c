@@ -84,6 +84,11 @@ stuff(const char *p, size_t size)
 	hit = memmem(out, len, "\r\n.\r\n", 5);
 	if (hit == NULL || hit != out + len - 5)
 		abort();
+	/* RFC 5321 2.3.8: CR and LF only as a pair */
+	for (n = 0; n < len; n++)
+		if ((out[n] == '\r' && (n + 1 == len || out[n + 1] != '\n')) ||
+		    (out[n] == '\n' && (n == 0 || out[n - 1] != '\r')))
+			abort();
 	free(out);
 }
 

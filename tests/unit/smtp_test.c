@@ -83,17 +83,27 @@ ext_cases(struct t *t)
 }
 
 static void
-dot_case(struct t *t, const char *const *chunks, const char *want)
+crlf_case(struct t *t, int stuff, const char *const *chunks,
+    const char *want)
 {
 	char	out[1024];
 	struct smtp_dot d;
 	size_t	o = 0;
 
-	smtp_dot_init(&d);
+	if (stuff)
+		smtp_dot_init(&d);
+	else
+		smtp_crlf_init(&d);
 	for (; *chunks != NULL; chunks++)
 		o += smtp_dot_stuff(&d, *chunks, strlen(*chunks), out + o);
 	o += smtp_dot_end(&d, out + o);
 	T_MEMEQ(t, out, o, want, strlen(want), want);
+}
+
+static void
+dot_case(struct t *t, const char *const *chunks, const char *want)
+{
+	crlf_case(t, 1, chunks, want);
 }
 
 static void
@@ -116,6 +126,29 @@ dot_cases(struct t *t)
 	dot_case(t, crend, "abc\r\n.\r\n");
 	dot_case(t, empty, ".\r\n");
 	dot_case(t, first, "..\r\n.\r\n");
+}
+
+/* RFC 5321 2.3.8: no bare CR or LF on the wire, whatever the spool holds */
+static void
+bare_cr_cases(struct t *t)
+{
+	static const char *smuggle[] = { "line\r.\r\nMAIL FROM:<x@y>\r\n",
+	    NULL };
+	static const char *lfdot[] = { "line\n.\nRCPT TO:<x@y>\n", NULL };
+	static const char *crcr[] = { "a\r\rb\r\n", NULL };
+	static const char *crsplit[] = { "a\r", ".", "\r", "\n", NULL };
+	static const char *lfcr[] = { "a\n\rb", NULL };
+	static const char *raw[] = { ".a\r.b\n", NULL };
+	static const char *rawend[] = { "x", NULL };
+
+	dot_case(t, smuggle, "line\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n");
+	dot_case(t, lfdot, "line\r\n..\r\nRCPT TO:<x@y>\r\n.\r\n");
+	dot_case(t, crcr, "a\r\n\r\nb\r\n.\r\n");
+	dot_case(t, crsplit, "a\r\n..\r\n.\r\n");
+	dot_case(t, lfcr, "a\r\n\r\nb\r\n.\r\n");
+	/* BDAT: the same line ends, no dots added, no end mark */
+	crlf_case(t, 0, raw, ".a\r\n.b\r\n");
+	crlf_case(t, 0, rawend, "x\r\n");
 }
 
 static void
@@ -141,5 +174,6 @@ smtp_test(struct t *t)
 	reply_limit_cases(t);
 	ext_cases(t);
 	dot_cases(t);
+	bare_cr_cases(t);
 	dot_bound_case(t);
 }
