@@ -61,7 +61,7 @@ msg_addrs_free(struct msg_addrs *a)
 int
 msg_addr_check(const char *addr, struct ferr *e)
 {
-	size_t	i, len = strlen(addr);
+	size_t	i, len = strlen(addr), at = len;
 	int	quoted = 0;
 
 	if (len == 0)
@@ -78,15 +78,31 @@ msg_addr_check(const char *addr, struct ferr *e)
 		if (ch < ' ' || ch == 127)
 			return ferr_set(e, FE_DATA, 0, "control character "
 			    "in address");
-		if (ch == '"')
+		/* RFC 5322 3.2.4: a quoted-pair in "x\"y"@example.com */
+		if (quoted && ch == '\\' && i + 1 < len &&
+		    (unsigned char)addr[i + 1] >= ' ' && addr[i + 1] != 127)
+			i++;
+		else if (ch == '"')
 			quoted = !quoted;
-		else if (!quoted && (ch == ' ' || ch == '<' || ch == '>' ||
+		else if (!quoted && ch == '@') {
+			if (at != len)
+				return ferr_set(e, FE_DATA, 0, "more than one "
+				    "'@' in address %s", addr);
+			at = i;
+		} else if (!quoted && (ch == ' ' || ch == '<' || ch == '>' ||
 		    ch == '(' || ch == ')' || ch == ',' || ch == ';'))
 			return ferr_set(e, FE_DATA, 0, "bad character '%c' "
 			    "in address %s", ch, addr);
 	}
 	if (quoted)
 		return ferr_set(e, FE_DATA, 0, "unbalanced quote in "
+		    "address %s", addr);
+	/* RFC 5321 4.1.2: Local-part "@" Domain, neither empty */
+	if (at == 0)
+		return ferr_set(e, FE_DATA, 0, "no local part before '@' in "
+		    "address %s", addr);
+	if (at + 1 == len)
+		return ferr_set(e, FE_DATA, 0, "no domain after '@' in "
 		    "address %s", addr);
 	return 0;
 }
@@ -197,12 +213,18 @@ msg_parse_addrs(const char *v, size_t len, struct msg_addrs *out,
 {
 	struct scan sc;
 	size_t	i;
-	int	depth = 0, quoted = 0, group = 0;
+	int	depth = 0, quoted = 0, group = 0, lit = 0;
 
 	scan_reset(&sc);
 	for (i = 0; i < len; i++) {
 		char ch = v[i];
 
+		if (lit) {	/* RFC 5321 4.1.3: "[IPv6:2001:db8::1]" */
+			if (ch == ']')
+				lit = 0;
+			scan_put(&sc, ch == '\r' || ch == '\n' ? ' ' : ch);
+			continue;
+		}
 		if (quoted) {
 			if (ch == '\\' && i + 1 < len) {
 				scan_put(&sc, ch);
@@ -227,6 +249,10 @@ msg_parse_addrs(const char *v, size_t len, struct msg_addrs *out,
 			break;
 		case '"':
 			quoted = 1;
+			scan_put(&sc, ch);
+			break;
+		case '[':
+			lit = 1;
 			scan_put(&sc, ch);
 			break;
 		case '<':
@@ -270,9 +296,9 @@ msg_parse_addrs(const char *v, size_t len, struct msg_addrs *out,
 			scan_put(&sc, ch);
 		}
 	}
-	if (quoted || depth > 0 || sc.in_angle)
-		return ferr_set(e, FE_DATA, 0, "unbalanced quote, comment or "
-		    "angle bracket in address header");
+	if (quoted || depth > 0 || sc.in_angle || lit)
+		return ferr_set(e, FE_DATA, 0, "unbalanced quote, comment, "
+		    "angle or square bracket in address header");
 	return scan_emit(&sc, out, e);
 }
 
@@ -452,7 +478,9 @@ is_local_addr(const char *a, size_t len, const struct msg_opts *o,
 
 	*at = len;
 	for (i = 0; i < len; i++) {
-		if (a[i] == '"')
+		if (q && a[i] == '\\' && i + 1 < len)
+			i++;
+		else if (a[i] == '"')
 			q = !q;
 		else if (!q && a[i] == '@')
 			*at = i;
@@ -546,15 +574,23 @@ masq_value(const char *v, size_t len, const struct msg_opts *o,
     struct text *t)
 {
 	size_t	start = 0, i;
-	int	q = 0, depth = 0, angle = 0;
+	int	q = 0, depth = 0, angle = 0, lit = 0;
 
 	for (i = 0; i <= len; i++) {
 		if (i < len) {
 			char ch = v[i];
 
-			if (depth == 0 && ch == '"')
+			if (q && ch == '\\' && i + 1 < len) {
+				i++;	/* a quoted-pair: "x\\"y" */
+				continue;
+			}
+			if (depth == 0 && !lit && ch == '"')
 				q = !q;
 			if (q)
+				continue;
+			if (depth == 0 && (ch == '[' || ch == ']'))
+				lit = ch == '[';
+			if (lit)	/* a domain literal's ':' */
 				continue;
 			if (ch == '(')
 				depth++;
@@ -1060,6 +1096,28 @@ classify(const char *line, size_t len, size_t hlen)
 	return field_name(line, len, &n) ? HL_FIELD : HL_BODY;
 }
 
+/*
+ * An mbox separator as the first line ("From addr Sat Nov 28 13:45:01
+ * 2026"), as formail and git format-patch write it. It is no part of
+ * the message: sendmail and Postfix drop it too. The time of day tells
+ * it from a body line that merely begins with "From ".
+ */
+static int
+mbox_from(const char *line, size_t len)
+{
+	size_t	i;
+
+	if (len < 5 || memcmp(line, "From ", 5) != 0)
+		return 0;
+	for (i = 5; i + 5 <= len; i++)
+		if (isdigit((unsigned char)line[i]) &&
+		    isdigit((unsigned char)line[i + 1]) && line[i + 2] == ':' &&
+		    isdigit((unsigned char)line[i + 3]) &&
+		    isdigit((unsigned char)line[i + 4]))
+			return 1;
+	return 0;
+}
+
 static int
 lone_dot(const char *line, size_t len)
 {
@@ -1393,13 +1451,18 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 {
 	ssize_t	n;
 	size_t	len;
-	int	in_hdr = 1;
+	int	in_hdr = 1, first = 1;
 
 	while ((n = getline(&r->line, &r->linesize, r->in)) > 0) {
 		len = (size_t)n;
 		if (memchr(r->line, '\0', len) != NULL)
 			return ferr_set(e, FE_DATA, 0, "message contains a "
 			    "NUL byte");
+		if (first) {
+			first = 0;
+			if (mbox_from(r->line, len))
+				continue;
+		}
 		if (o->dot_ends && lone_dot(r->line, len))
 			break;
 		if (!info->eightbit) {

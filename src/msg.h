@@ -35,8 +35,10 @@ int	msg_parse_addrs(const char *value, size_t len, struct msg_addrs *out,
 	    struct ferr *e);
 /*
  * Check an envelope address given on the command line or found in a
- * header: printable, no space outside quotes, not starting with '-',
- * at most MSG_ADDR_SIZE - 1 bytes. FE_DATA with the reason.
+ * header: printable, no space outside quotes (a quoted-pair counts as
+ * quoted), not starting with '-', at most one '@' outside quotes and
+ * then text on both sides of it, at most MSG_ADDR_SIZE - 1 bytes.
+ * FE_DATA with the reason.
  */
 int	msg_addr_check(const char *addr, struct ferr *e);
 
@@ -80,7 +82,9 @@ struct msg_info {
  * not yet encoded quoted-printable (out must be readable and seekable,
  * as a spool file is; MIME fields added or replaced); in any other
  * body such a line is cut like a header run.
- * The first line starts the body if it is not a field; FE_DATA for a
+ * A first line that is an mbox separator ("From addr <date>", with a
+ * time of day) is dropped. The first line starts the body if it is not
+ * a field; FE_DATA for a
  * later header line that is neither field nor continuation, a bare CR
  * in a header line, a NUL byte, a header block over MSG_HEADER_MAX,
  * a bad o->from_addr or a full name over MSG_NAME_MAX; write errors

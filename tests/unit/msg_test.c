@@ -64,6 +64,15 @@ addrs_cases(struct t *t)
 	addrs_case(t, "a@b, A@B", "a@b");
 	addrs_case(t, "=?utf-8?q?J=C3=B6rg?= <j@x.test>", "j@x.test");
 	addrs_case(t, "root", "root");
+	/* issue 15 item 6: a domain literal's colons are no group */
+	addrs_case(t, "b@[IPv6:2001:db8::1]", "b@[IPv6:2001:db8::1]");
+	addrs_case(t, "B <b@[IPv6:2001:db8::1]>, c@d",
+	    "b@[IPv6:2001:db8::1]|c@d");
+	addrs_case(t, "\"x\\\"y\"@example.com", "\"x\\\"y\"@example.com");
+	/* issue 12 item 1: what cron's MAILTO and others pass as one */
+	addrs_case(t, "root,ops@example.org,", "root|ops@example.org");
+	addrs_case(t, "Jane <jane@example.org>", "jane@example.org");
+	addrs_case(t, "b@[IPv6:2001:db8::1", NULL);
 	addrs_case(t, "a@b <", NULL);
 	addrs_case(t, "\"unterminated <a@b>", NULL);
 	addrs_case(t, "name a@b", NULL);
@@ -83,6 +92,17 @@ check_cases(struct t *t)
 	T_OK(t, msg_addr_check("a b@c", &e) == -1, "space");
 	T_OK(t, msg_addr_check("a>@c", &e) == -1, "angle");
 	T_OK(t, msg_addr_check("", &e) == -1, "empty");
+	T_OK(t, msg_addr_check("@", &e) == -1, "@ alone");
+	T_OK(t, msg_addr_check("a@", &e) == -1, "no domain");
+	T_OK(t, msg_addr_check("@b", &e) == -1, "no local part");
+	T_OK(t, msg_addr_check("a@@b", &e) == -1, "two @");
+	T_OK(t, msg_addr_check("a@b@c", &e) == -1, "two @ apart");
+	T_OK(t, msg_addr_check("\"x\\\"y\"@example.com", &e) == 0,
+	    "quoted-pair");
+	T_OK(t, msg_addr_check("\"a@b\"@c", &e) == 0, "quoted @");
+	T_OK(t, msg_addr_check("b@[IPv6:2001:db8::1]", &e) == 0,
+	    "IPv6 literal");
+	T_OK(t, msg_addr_check("root", &e) == 0, "local name");
 	memset(long_addr, 'a', sizeof(long_addr));
 	long_addr[MSG_ADDR_SIZE] = '\0';
 	T_OK(t, msg_addr_check(long_addr, &e) == -1, "limit + 1");
@@ -193,8 +213,15 @@ read_cases(struct t *t)
 	    "\nhi\nSubject: x\n\nmore\n", "");
 	READ(t, " indented\nSubject: x\n", 1, 0,
 	    "\n indented\nSubject: x\n", "");
+	/* issue 12 item 3: an mbox "From " line is dropped */
 	READ(t, "From nobody Sat Nov 28 13:45:01 2026\nSubject: x\n", 1, 0,
-	    "\nFrom nobody Sat Nov 28 13:45:01 2026\nSubject: x\n", "");
+	    "Subject: x\n", "");
+	READ(t, "From a@x  Sat Nov 28 13:45:01 2026\nTo: b@x\n\nbody\n", 1, 1,
+	    "To: b@x\n\nbody\n", "b@x");
+	READ(t, "From me to you\nSubject: x\n", 1, 0,
+	    "\nFrom me to you\nSubject: x\n", "");
+	READ(t, "Subject: x\n\nFrom a Sat Nov 28 13:45:01 2026\n", 1, 0,
+	    "Subject: x\n\nFrom a Sat Nov 28 13:45:01 2026\n", "");
 }
 
 /* The error text for a refused message. */
