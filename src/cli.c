@@ -45,7 +45,8 @@ struct opts {
 	enum deliver	 deliver;
 	const char	*conf;
 	int		 conf_given;
-	const char	*from;
+	char		 from[MSG_ADDR_SIZE];	/* -f, if from_given */
+	int		 from_given;
 	const char	*full_name;	/* -F */
 	char		 dsn_notify[32];	/* -N */
 	char		 dsn_ret[8];		/* -R */
@@ -123,13 +124,30 @@ o_option(struct opts *o, const char *v)
 	/* the rest are ignored, as sendmail ignores what it lacks */
 }
 
-/* The flags sendmail's callers pass that change nothing here. */
+/*
+ * The flags of sendmail(8) and Postfix's sendmail(1) that change nothing
+ * here, taken so that no caller's mail is refused for them (ferry(8)
+ * lists them). The ones with a value take it, so it is no recipient.
+ */
 static int
 ignored_opt(int ch, const char *arg)
 {
 	switch (ch) {
+	case 'A':	/* -Am, -Ac: which submit.cf; there is one config */
+	case 'c':	/* hold "expensive" connections: every one is */
+	case 'D':	/* sendmail's debug output file */
+	case 'd':	/* sendmail's debug flags */
 	case 'G':	/* a gateway submission: we fix up all the same */
+	case 'h':	/* hop count: the smart host counts Received */
+	case 'M':	/* sendmail's macro definitions */
+	case 'm':	/* metoo (mailx's "metoo"): no list is expanded here */
+	case 'n':	/* no alias expansion: Postfix ignores it too */
 	case 'O':	/* sendmail's long options, like -o: ignored */
+	case 'p':	/* the protocol, for Received: the smart host writes */
+	case 'Q':	/* quarantine: there is nobody to release it */
+	case 's':	/* keep "From " lines: obsolete -os */
+	case 'U':	/* initial user submission: every message is one */
+	case 'x':	/* Postfix ignores it too */
 		return 1;
 	case 'X':	/* a traffic log would hold message bodies */
 		fprintf(stderr, "ferry: -X %s ignored: ferry keeps no "
@@ -210,6 +228,38 @@ parse_b(struct opts *o, const char *v, struct ferr *e)
 }
 
 static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 127)
+			return 1;
+	return 0;
+}
+
+/*
+ * -f and -r: "<addr>" and "<>" as some callers write them. Longer than
+ * a path may be (RFC 5321 4.5.3.1.3) is refused, not cut: a cut sender
+ * would lose its domain and its bounces.
+ */
+static int
+parse_from(struct opts *o, const char *v, struct ferr *e)
+{
+	size_t	len = strlen(v);
+
+	if (len >= 2 && v[0] == '<' && v[len - 1] == '>') {
+		v++;
+		len -= 2;
+	}
+	if (len >= sizeof(o->from))
+		return ferr_set(e, FE_USAGE, 0, "-f: sender over %zu bytes "
+		    "(RFC 5321 4.5.3.1.3)", sizeof(o->from) - 1);
+	memcpy(o->from, v, len);
+	o->from[len] = '\0';
+	o->from_given = 1;
+	return 0;
+}
+
+static int
 parse_opt(struct opts *o, int ch, struct ferr *e)
 {
 	if (ignored_opt(ch, optarg))
@@ -226,29 +276,38 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 		o->conf = optarg;
 		o->conf_given = 1;
 		break;
-	case 'F': {
-		size_t i;
-
+	case 'F':
 		/* it becomes header text: no line breaks get in */
-		for (i = 0; optarg[i] != '\0'; i++)
-			if ((unsigned char)optarg[i] < ' ' || optarg[i] == 127)
-				return ferr_set(e, FE_USAGE, 0, "-F: control "
-				    "character in the name");
+		if (has_control(optarg))
+			return ferr_set(e, FE_USAGE, 0, "-F: control "
+			    "character in the name");
 		o->full_name = optarg;
 		break;
-	}
 	case 'N':
 	case 'R':
 	case 'V':
 		return parse_dsn(o, ch, optarg, e);
+	case 'e': {	/* sendmail's old form of -oe */
+		char oe[8];
+
+		snprintf(oe, sizeof(oe), "e%.4s", optarg);
+		o_option(o, oe);
+		break;
+	}
+	case 'I':	/* Postfix's newaliases */
+		o->mode = MODE_NEWALIASES;
+		break;
 	case 'f':
 	case 'r':
-		o->from = optarg;
-		break;
+		return parse_from(o, optarg, e);
 	case 'i':
 		o->msg.dot_ends = 0;
 		break;
 	case 'L':
+		/* it starts every syslog line: a newline would forge one */
+		if (has_control(optarg))
+			return ferr_set(e, FE_USAGE, 0, "-L: control character "
+			    "in the tag");
 		o->log_tag = optarg;
 		break;
 	case 'o':
@@ -301,15 +360,24 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 	}
 	/* "-q30m": an attached value getopt cannot take portably */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strncmp(argv[i], "-q", 2) == 0 && argv[i][2] != '\0') {
+		if (strncmp(argv[i], "-q", 2) == 0 && argv[i][2] != '\0' &&
+		    strchr("IRSGfp", argv[i][2]) != NULL) {
+			/*
+			 * -qIid, -qRsite, -qSsite, -qf ...: there is one
+			 * smart host and no per-id selection, so they all
+			 * mean a queue run now
+			 */
+			argv[i] = (char *)"-q";
+		} else if (strncmp(argv[i], "-q", 2) == 0 &&
+		    argv[i][2] != '\0') {
 			if ((o->interval = interval_parse(argv[i] + 2)) == 0)
 				return ferr_set(e, FE_USAGE, 0, "bad queue "
 				    "interval %s", argv[i]);
 			argv[i] = (char *)"-q";
 		}
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":B:C:F:f:GiL:N:O:o:qR:r:tV:vX:b:")) !=
-	    -1)
+	/* one line: t_85 checks that ferry.8 has each letter */
+	while ((ch = getopt(argc, argv, ":A:B:b:C:cD:d:e:F:f:Gh:IiL:M:mN:nO:o:p:Q:qR:r:stUV:vX:x")) != -1)
 		if (parse_opt(o, ch, e) == -1)
 			return -1;
 	o->rcpts = argv + optind;
@@ -382,26 +450,30 @@ local_names(const struct conf *c, char buf[][CONF_HOST_SIZE],
  * name@hostname without masquerade), so the smart host gets a real
  * address: root on a node named mynode is root@<masquerade domain>.
  */
-static void
+static int
 masquerade(const struct conf *c, const char *const *local, size_t nlocal,
-    const char *addr, char *out, size_t size)
+    const char *addr, char *out, size_t size, struct ferr *e)
 {
 	const char *at = strrchr(addr, '@'), *dom;
 	size_t	i;
+	int	n;
 
 	dom = c->masquerade[0] != '\0' ? c->masquerade : local[0];
-	if (at == NULL) {
-		snprintf(out, size, "%s@%s", addr, dom);
-		return;
-	}
-	for (i = 0; i < nlocal; i++)
+	n = -1;
+	if (at == NULL)
+		n = snprintf(out, size, "%s@%s", addr, dom);
+	for (i = 0; at != NULL && i < nlocal && n < 0; i++)
 		if (strcasecmp(at + 1, local[i]) == 0 &&
-		    c->masquerade[0] != '\0') {
-			snprintf(out, size, "%.*s@%s", (int)(at - addr), addr,
-			    dom);
-			return;
-		}
-	snprintf(out, size, "%s", addr);
+		    c->masquerade[0] != '\0')
+			n = snprintf(out, size, "%.*s@%s", (int)(at - addr),
+			    addr, dom);
+	if (n < 0)
+		n = snprintf(out, size, "%s", addr);
+	/* a cut address is someone else's, or no one's */
+	if (n < 0 || (size_t)n >= size)
+		return ferr_set(e, FE_DATA, 0, "address over %zu bytes with "
+		    "its domain: %.40s...", size - 1, addr);
+	return 0;
 }
 
 /* Expand aliases, masquerade, deduplicate: the final recipients. */
@@ -427,8 +499,8 @@ rewrite_rcpts(const struct conf *c, const struct msg_addrs *in,
 		if (alias_expand(&map, in->v[i], local, nlocal, &out, e) == -1)
 			goto out;
 	for (i = 0; i < out.n; i++) {
-		masquerade(c, local, nlocal, out.v[i], addr, sizeof(addr));
-		if (msg_addr_check(addr, e) == -1 ||
+		if (masquerade(c, local, nlocal, out.v[i], addr, sizeof(addr),
+		    e) == -1 || msg_addr_check(addr, e) == -1 ||
 		    msg_addrs_add(&done, addr, strlen(addr), e) == -1)
 			goto out;
 	}
@@ -454,17 +526,51 @@ make_sender(const struct conf *c, const struct opts *o, char *out,
 	size_t		 nlocal;
 
 	nlocal = local_names(c, names, local);
-	if (o->from != NULL)
+	if (o->from_given)
 		snprintf(from, sizeof(from), "%s", o->from);
 	else
 		default_sender(c, from, sizeof(from));
 	out[0] = '\0';
-	if (from[0] != '\0')
-		masquerade(c, local, nlocal, from, out, size);
-	if ((o->from == NULL || o->from[0] != '\0') &&
+	if (from[0] != '\0' &&
+	    masquerade(c, local, nlocal, from, out, size, e) == -1)
+		return ferr_wrap(e, "sender");
+	if ((!o->from_given || o->from[0] != '\0') &&
 	    msg_addr_check(out, e) == -1)
 		return ferr_wrap(e, "sender");
 	return 0;
+}
+
+/*
+ * One recipient argument: an RFC 5322 address list, as sendmail and
+ * Postfix read it. cron passes MAILTO="root,ops@example.org" as one,
+ * others "Jane <jane@example.org>" or a list with a trailing comma.
+ */
+static int
+rcpt_arg(const char *arg, struct msg_addrs *all, struct ferr *e)
+{
+	struct msg_addrs one;
+	size_t		 i;
+	int		 rc = -1;
+
+	msg_addrs_init(&one);
+	if (msg_parse_addrs(arg, strlen(arg), &one, e) == -1) {
+		ferr_wrap(e, "recipient %.60s", arg);
+		goto out;
+	}
+	/* a name with no address would vanish without a word */
+	if (one.n == 0 && strspn(arg, " \t,") != strlen(arg) &&
+	    strchr(arg, ':') == NULL) {
+		ferr_set(e, FE_DATA, 0, "no address in recipient %.60s", arg);
+		goto out;
+	}
+	for (i = 0; i < one.n; i++)
+		if (msg_addr_check(one.v[i], e) == -1 ||
+		    msg_addrs_add(all, one.v[i], strlen(one.v[i]), e) == -1)
+			goto out;
+	rc = 0;
+out:
+	msg_addrs_free(&one);
+	return rc;
 }
 
 /* The envelope recipients from argv and -t headers. */
@@ -478,9 +584,7 @@ make_env(const struct conf *c, const struct opts *o,
 
 	msg_addrs_init(&all);
 	for (i = 0; i < o->nrcpts; i++)
-		if (msg_addr_check(o->rcpts[i], e) == -1 ||
-		    msg_addrs_add(&all, o->rcpts[i], strlen(o->rcpts[i]),
-		    e) == -1)
+		if (rcpt_arg(o->rcpts[i], &all, e) == -1)
 			goto out;
 	for (k = 0; k < info->rcpts.n; k++)
 		if (msg_addr_check(info->rcpts.v[k], e) == -1 ||
@@ -520,7 +624,7 @@ untrusted_from(const struct conf *c, const struct opts *o, const char *host,
 	const char	*name, *p;
 	size_t		 len;
 
-	if (o->from == NULL || getuid() == 0)
+	if (!o->from_given || getuid() == 0)
 		return 0;
 	pw = getpwuid(getuid());
 	name = pw != NULL ? pw->pw_name : "unknown";
@@ -844,9 +948,9 @@ bs_end(void *arg, const char *from, const struct msg_addrs *rcpts,
 	b->env.arrival = (long long)time(NULL);
 	if (b->c->from[0] != '\0')
 		snprintf(b->env.from, sizeof(b->env.from), "%s", b->c->from);
-	else if (from[0] != '\0')
-		masquerade(b->c, local, nlocal, from, b->env.from,
-		    sizeof(b->env.from));
+	else if (from[0] != '\0' && masquerade(b->c, local, nlocal, from,
+	    b->env.from, sizeof(b->env.from), e) == -1)
+		return -1;
 	if (rewrite_rcpts(b->c, rcpts, &b->env, e) == -1 ||
 	    spool_commit(b->sp, &b->m, &b->env, e) == -1)
 		return -1;
@@ -1006,6 +1110,28 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 	}
 }
 
+/*
+ * A caller may start us with fd 0, 1 or 2 closed. The spool's files
+ * would then take those numbers, and a line for stderr (or -v's
+ * transcript) would land in a queued message: give each /dev/null,
+ * or in an empty jail a directory, where reads and writes just fail.
+ */
+static int
+std_fds(void)
+{
+	int	fd;
+
+	for (;;) {
+		if ((fd = open("/dev/null", O_RDWR)) == -1 &&
+		    (fd = open("/", O_RDONLY | O_DIRECTORY)) == -1)
+			return -1;
+		if (fd > STDERR_FILENO) {
+			close(fd);
+			return 0;
+		}
+	}
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -1015,6 +1141,8 @@ cli_main(int argc, char **argv)
 	struct ferr	e;
 	int		rc;
 
+	if (std_fds() == -1)
+		return EX_OSERR;
 	memset(&o, 0, sizeof(o));
 	ferr_clear(&e);
 	signal(SIGPIPE, SIG_IGN);	/* a dead peer is an error, not death */

@@ -971,6 +971,21 @@ host_is_loopback(const char *h)
 }
 
 int
+conf_tls_port(const struct conf *c, struct ferr *e)
+{
+	if (c->port == 465 && c->tls != CONF_TLS_IMPLICIT)
+		return ferr_set(e, FE_CONFIG, 0, "port 465 is implicit TLS "
+		    "(RFC 8314), not `tls %s`: set `tls implicit`, or use "
+		    "port 587 for STARTTLS", c->tls == CONF_TLS_NONE ?
+		    "none" : "starttls");
+	if (c->port == 587 && c->tls == CONF_TLS_IMPLICIT)
+		return ferr_set(e, FE_CONFIG, 0, "port 587 is STARTTLS "
+		    "submission (RFC 6409), not implicit TLS: set `tls "
+		    "starttls`, or use port 465 for implicit TLS");
+	return 0;
+}
+
+int
 conf_finish(struct conf *c, struct ferr *e)
 {
 	const char	*name = c->path[0] != '\0' ? c->path : "config";

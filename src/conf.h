@@ -107,6 +107,13 @@ int	conf_finish(struct conf *c, struct ferr *e);
  */
 int	conf_load(struct conf *c, const char *path, struct ferr *e);
 /*
+ * RFC 8314 3.3 and RFC 6409: port 465 speaks TLS at once and 587 says
+ * STARTTLS. `tls starttls` or `none` with 465, or `implicit` with 587,
+ * can only fail, after a whole timeout: FE_CONFIG naming the fix. Run
+ * before connecting, not at load, so a message is still queued first.
+ */
+int	conf_tls_port(const struct conf *c, struct ferr *e);
+/*
  * The name this host goes by: helo, else the system's host name, else
  * "localhost". For EHLO, the default sender and Message-IDs.
  */

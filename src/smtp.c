@@ -746,6 +746,8 @@ open_session(struct smtp_session *s, struct ferr *e)
 	const struct conf *c = s->conf;
 	char	name[CONF_HOST_SIZE];
 
+	if (conf_tls_port(c, e) == -1)	/* would cost a whole timeout */
+		return -1;
 	server_name(c, name, sizeof(name));
 	s->fd = net_connect(c->smarthost, c->port, c->timeout, s->peer,
 	    sizeof(s->peer), e);
