@@ -45,6 +45,9 @@ all: ferry
 # src/plat.c is the one platform file (plat.h); every build has it.
 MODS		+= plat
 UNIT_MODS	+= plat
+# src/x509.c: the certificate policy over BearSSL's x509_minimal.
+MODS		+= x509
+UNIT_MODS	+= x509
 # Reproducible: no build ID, no path of the tree (scripts/repro).
 REL_CFLAGS	+= -ffile-prefix-map=$(CURDIR)/=
 # `make ARCH=aarch64` builds ./ferry-aarch64 instead (see below).
@@ -142,6 +145,13 @@ clang-check: $(DEPS)/stamp
 
 $(BUILD)/unit: $(UNIT_SRCS) $(HDRS) $(TEST_LIBS)
 	$(HOST_CC) $(TEST_CFLAGS) $(UNIT_SRCS) $(TEST_LIBS) -o $@
+
+# The x509-limbo driver (tests/limbo/run): the certificate check alone.
+LIMBO_SRCS	= src/x509.c src/ta.c src/ferr.c tests/limbo/limbo.c
+$(BUILD)/limbo: $(LIMBO_SRCS) $(HDRS) $(TEST_LIBS)
+	$(HOST_CC) $(TEST_CFLAGS) $(LIMBO_SRCS) $(TEST_LIBS) -o $@
+
+check: $(BUILD)/limbo
 
 unit: $(BUILD)/unit
 	$(BUILD)/unit

@@ -69,6 +69,8 @@ trust_load(struct queue *q, struct ferr *e)
 	q->trust.nta = nb + q->extra.n;
 	q->trust.pins = (const unsigned char (*)[TLS_PIN_SIZE])c->pins;
 	q->trust.npins = c->npins;
+	q->trust.certs = q->extra.cert;		/* their own constraints */
+	q->trust.ncerts = q->extra.n;
 	return 0;
 }
 

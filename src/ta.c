@@ -1,7 +1,8 @@
 /*
  * ta.c: PEM bundle to BearSSL trust anchors. The PEM decoder feeds the
- * certificate bytes straight into the X.509 decoder, so a certificate
- * is never held whole; only its subject DN and public key are kept.
+ * certificate bytes into the X.509 decoder, which gives the subject DN
+ * and public key; the whole DER is kept too, for x509.c to check the
+ * anchor's own constraints.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
  * under 300 bytes. The cap bounds what a bad file makes us hold.
  */
 #define TA_DN_SIZE	4096
+#define TA_CERT_SIZE	65536	/* a whole certificate, kept */
 #define TA_LIST_MIN	16	/* first allocation: most files hold few */
 
 struct ta_cert {		/* the CERTIFICATE block being decoded */
@@ -25,12 +27,15 @@ struct ta_cert {		/* the CERTIFICATE block being decoded */
 	unsigned char		dn[TA_DN_SIZE];
 	size_t			dn_len;
 	int			dn_overflow;
+	unsigned char		der[TA_CERT_SIZE];
+	size_t			der_len;
 };
 
 void
 ta_init(struct ta_list *l)
 {
 	l->v = NULL;
+	l->cert = NULL;
 	l->n = 0;
 	l->size = 0;
 }
@@ -55,9 +60,12 @@ ta_free(struct ta_list *l)
 {
 	size_t	i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		anchor_free(&l->v[i]);
+		free(l->cert[i].data);
+	}
 	free(l->v);
+	free(l->cert);
 	ta_init(l);
 }
 
@@ -81,6 +89,12 @@ cert_push(void *ctx, const void *buf, size_t len)
 {
 	struct ta_cert	*c = ctx;
 
+	/* too large to keep: the decoder below refuses it as well */
+	if (len <= sizeof(c->der) - c->der_len) {
+		memcpy(c->der + c->der_len, buf, len);
+		c->der_len += len;
+	} else
+		c->der_len = sizeof(c->der) + 1;
 	br_x509_decoder_push(&c->x509, buf, len);
 }
 
@@ -89,6 +103,7 @@ cert_init(struct ta_cert *c)
 {
 	c->dn_len = 0;
 	c->dn_overflow = 0;
+	c->der_len = 0;
 	br_x509_decoder_init(&c->x509, cert_dn_append, c);
 }
 
@@ -148,6 +163,7 @@ static int
 list_reserve(struct ta_list *l)
 {
 	br_x509_trust_anchor	*v;
+	br_x509_certificate	*cert;
 	size_t			 size;
 
 	if (l->n < l->size)
@@ -159,6 +175,10 @@ list_reserve(struct ta_list *l)
 	if (v == NULL)
 		return -1;
 	l->v = v;
+	cert = realloc(l->cert, size * sizeof(*cert));
+	if (cert == NULL)
+		return -1;
+	l->cert = cert;
 	l->size = size;
 	return 0;
 }
@@ -198,9 +218,19 @@ cert_finish(struct ta_list *l, struct ta_cert *c, const char *name,
 	    pk->key_type != BR_KEYTYPE_EC))
 		return ferr_set(e, FE_CONFIG, 0,
 		    "%s: PEM block %zu: unsupported key type", name, block);
+	if (c->der_len > sizeof(c->der))
+		return ferr_set(e, FE_CONFIG, 0, "%s: PEM block %zu: "
+		    "certificate over %d bytes", name, block, TA_CERT_SIZE);
 	if (list_reserve(l) == -1 || anchor_make(&l->v[l->n], c, pk) == -1)
 		return ferr_set(e, FE_OS, ENOMEM, "%s: PEM block %zu",
 		    name, block);
+	l->cert[l->n].data = dup_bytes(c->der, c->der_len);
+	l->cert[l->n].data_len = c->der_len;
+	if (l->cert[l->n].data == NULL) {
+		anchor_free(&l->v[l->n]);
+		return ferr_set(e, FE_OS, ENOMEM, "%s: PEM block %zu",
+		    name, block);
+	}
 	l->n++;
 	return 0;
 }
@@ -227,7 +257,7 @@ ta_add_pem(struct ta_list *l, const char *pem, size_t len,
 	size_t			 left = len, k, block = 0;
 	int			 inobj = 0, incert = 0, tail = 0, rc = -1;
 
-	/* About 5 KB: off the stack, as callers may run deep. */
+	/* About 70 KB: off the stack, as callers may run deep. */
 	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return ferr_set(e, FE_OS, ENOMEM, "%s", name);

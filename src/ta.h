@@ -11,14 +11,16 @@
 
 struct ta_list {		/* caller owns it; ta_free releases */
 	br_x509_trust_anchor	*v;
+	br_x509_certificate	*cert;	/* v[i]'s whole DER certificate */
 	size_t			 n;
-	size_t			 size;	/* slots allocated in v */
+	size_t			 size;	/* slots allocated in v, cert */
 };
 
 void	ta_init(struct ta_list *l);
 /*
  * Decode every CERTIFICATE block of the PEM text and append each as a
- * trust anchor (DN, public key, CA flag set). Other PEM blocks are
+ * trust anchor (DN, public key, CA flag set), and its whole DER in
+ * cert (so its own constraints can be checked, x509.h). Other PEM blocks are
  * skipped. A block that does not decode as an X.509 certificate is an
  * FE_CONFIG error naming `name` and the block's ordinal; on failure the
  * anchors already appended stay in l. Allocates with malloc.

@@ -16,157 +16,12 @@
 
 #define SEED_SIZE	32
 
-/* DER: read one TLV header at p; body at p + *hdr, *body bytes long. */
-static int
-der_item(const unsigned char *p, size_t len, size_t *hdr, size_t *body)
-{
-	size_t	n, i, v = 0;
-
-	if (len < 2)
-		return -1;
-	if (!(p[1] & 0x80)) {
-		*hdr = 2;
-		v = p[1];
-	} else {
-		n = p[1] & 0x7f;
-		if (n == 0 || n > 4 || len < 2 + n)
-			return -1;
-		for (i = 0; i < n; i++)
-			v = (v << 8) | p[2 + i];
-		*hdr = 2 + n;
-	}
-	if (v > len - *hdr)
-		return -1;
-	*body = v;
-	return 0;
-}
-
 int
 tls_spki_sha256(const unsigned char *der, size_t len,
     unsigned char out[TLS_PIN_SIZE])
 {
-	br_sha256_context sha;
-	size_t	hdr, body, skip;
-	int	i;
-
-	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... } } */
-	if (der_item(der, len, &hdr, &body) == -1 || der[0] != 0x30)
-		return -1;
-	der += hdr;
-	len = body;
-	if (der_item(der, len, &hdr, &body) == -1 || der[0] != 0x30)
-		return -1;
-	der += hdr;
-	len = body;
-	if (len > 0 && der[0] == 0xa0) {	/* [0] version, optional */
-		if (der_item(der, len, &hdr, &body) == -1)
-			return -1;
-		der += hdr + body;
-		len -= hdr + body;
-	}
-	/* serial, signature, issuer, validity, subject, then the SPKI */
-	for (i = 0; i < 5; i++) {
-		if (der_item(der, len, &hdr, &body) == -1)
-			return -1;
-		skip = hdr + body;
-		der += skip;
-		len -= skip;
-	}
-	if (der_item(der, len, &hdr, &body) == -1 || der[0] != 0x30)
-		return -1;
-	br_sha256_init(&sha);
-	br_sha256_update(&sha, der, hdr + body);
-	br_sha256_out(&sha, out);
-	return 0;
+	return x509_spki_sha256(der, len, out);
 }
-
-/*
- * The X.509 class wrapping br_x509_minimal: every call is passed on,
- * and each certificate of the chain is kept whole so that its SPKI can
- * be hashed against the pins in end_cert.
- */
-static void
-x_start_chain(const br_x509_class **ctx, const char *name)
-{
-	struct tls_x509 *x = (struct tls_x509 *)(void *)ctx;
-
-	x->pin_seen = 0;
-	x->pin_failed = 0;
-	x->mini.vtable->start_chain(&x->mini.vtable, name);
-}
-
-static void
-x_start_cert(const br_x509_class **ctx, uint32_t length)
-{
-	struct tls_x509 *x = (struct tls_x509 *)(void *)ctx;
-
-	x->certlen = 0;
-	x->overflow = 0;
-	x->mini.vtable->start_cert(&x->mini.vtable, length);
-}
-
-static void
-x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
-{
-	struct tls_x509 *x = (struct tls_x509 *)(void *)ctx;
-
-	if (len > sizeof(x->cert) - x->certlen)
-		x->overflow = 1;
-	else {
-		memcpy(x->cert + x->certlen, buf, len);
-		x->certlen += len;
-	}
-	x->mini.vtable->append(&x->mini.vtable, buf, len);
-}
-
-static void
-x_end_cert(const br_x509_class **ctx)
-{
-	struct tls_x509 *x = (struct tls_x509 *)(void *)ctx;
-	unsigned char	h[TLS_PIN_SIZE];
-	size_t		i;
-
-	if (x->trust->npins > 0 && !x->overflow &&
-	    tls_spki_sha256(x->cert, x->certlen, h) == 0)
-		for (i = 0; i < x->trust->npins; i++)
-			if (memcmp(h, x->trust->pins[i], sizeof(h)) == 0)
-				x->pin_seen = 1;
-	x->mini.vtable->end_cert(&x->mini.vtable);
-}
-
-static unsigned
-x_end_chain(const br_x509_class **ctx)
-{
-	struct tls_x509 *x = (struct tls_x509 *)(void *)ctx;
-	unsigned	err;
-
-	err = x->mini.vtable->end_chain(&x->mini.vtable);
-	if (x->trust->npins == 0)
-		return err;
-	if (!x->pin_seen) {
-		x->pin_failed = 1;
-		return BR_ERR_X509_NOT_TRUSTED;
-	}
-	/* pins alone may stand for anchors: a pinned self-signed host */
-	if (err == BR_ERR_X509_NOT_TRUSTED && x->trust->nta == 0)
-		return 0;
-	return err;
-}
-
-static const br_x509_pkey *
-x_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
-{
-	const struct tls_x509 *x = (const struct tls_x509 *)(const void *)ctx;
-
-	/* minimal gives the key for NOT_TRUSTED too; end_chain decided */
-	return x->mini.vtable->get_pkey(&x->mini.vtable, usages);
-}
-
-static const br_x509_class x509_pinned = {
-	sizeof(struct tls_x509),
-	x_start_chain, x_start_cert, x_append, x_end_cert, x_end_chain,
-	x_get_pkey
-};
 
 /* Keep the server's first bytes: they tell TLS from a banner. */
 static void
@@ -485,26 +340,51 @@ session_save(const struct tls_conn *c, const unsigned char *key,
 	close(fd);
 }
 
+/* RFC 8446 6: the alerts a server sends in a handshake. */
 static const char *
-x509_reason(unsigned err)
+alert_name(int a)
 {
-	switch (err) {
-	case BR_ERR_X509_EXPIRED:
-		return "certificate has expired or is not yet valid";
-	case BR_ERR_X509_BAD_SERVER_NAME:
-		return "certificate is for another name";
-	case BR_ERR_X509_NOT_TRUSTED:
-		return "certificate is not signed by a trusted CA";
-	case BR_ERR_X509_CRITICAL_EXTENSION:
-		return "certificate has an unknown critical extension";
-	case BR_ERR_X509_WEAK_PUBLIC_KEY:
-		return "certificate key is too weak";
-	case BR_ERR_X509_UNSUPPORTED:
-	case BR_ERR_X509_BAD_SIGNATURE:
-		return "certificate signature not supported";
-	default:
-		return "certificate could not be verified";
+	switch (a) {
+	case 10:	return "unexpected_message";
+	case 20:	return "bad_record_mac";
+	case 40:	return "handshake_failure";
+	case 42:	return "bad_certificate";
+	case 47:	return "illegal_parameter";
+	case 48:	return "unknown_ca";
+	case 50:	return "decode_error";
+	case 51:	return "decrypt_error";
+	case 70:	return "protocol_version";
+	case 71:	return "insufficient_security";
+	case 80:	return "internal_error";
+	case 86:	return "inappropriate_fallback";
+	case 109:	return "missing_extension";
+	case 112:	return "unrecognized_name";
+	case 116:	return "certificate_required";
+	default:	return "alert";
 	}
+}
+
+/*
+ * The server refused ferry's TLS 1.2 hello. BearSSL 0.6 has no TLS 1.3
+ * and no Ed25519 or RSA-PSS certificates: servers set up for those
+ * alone answer with alert 40 (GnuTLS, Exim), 70 (OpenSSL) or, from
+ * some stacks, 71 or 80. No retry fixes that, and the certificate was
+ * never seen: FE_PROTOCOL (76), apart from a bad certificate's 77.
+ */
+static int
+tls_refused(const char *step, int alert, struct ferr *e)
+{
+	char	what[48];
+
+	if (alert < 0)
+		snprintf(what, sizeof(what), "picked another version");
+	else
+		snprintf(what, sizeof(what), "alert %d, %s", alert,
+		    alert_name(alert));
+	return ferr_set(e, FE_PROTOCOL, 0, "%s: server refused TLS 1.2 (%s): "
+	    "it may accept only TLS 1.3 or keys ferry lacks (ferry has RSA "
+	    "and ECDSA P-256/384/521); try another port or host of the "
+	    "provider, or a local stunnel with `tls none`", step, what);
 }
 
 /*
@@ -539,7 +419,7 @@ tls_fail(struct tls_conn *c, const char *step, struct ferr *e)
 {
 	int	err = br_ssl_engine_last_error(&c->sc.eng);
 
-	if (c->x.pin_failed)
+	if (c->on == 1 && x509_pin_failed(&c->x))
 		return ferr_set(e, FE_TLS, 0, "%s: no certificate in the "
 		    "chain matches tls_pin", step);
 	/* after STARTTLS, SMTP-like bytes are injected, not a wrong port */
@@ -547,18 +427,22 @@ tls_fail(struct tls_conn *c, const char *step, struct ferr *e)
 		return tls_banner(c, step, e);
 	if (err >= BR_ERR_X509_OK && err < BR_ERR_X509_OK + 64)
 		return ferr_set(e, FE_TLS, 0, "%s: %s", step,
-		    x509_reason((unsigned)err));
+		    c->on == 1 && x509_why(&c->x) != NULL ? x509_why(&c->x) :
+		    x509_br_reason((unsigned)err));
 	if (c->io_err == ETIMEDOUT)
 		return ferr_set(e, FE_TEMP, 0, "%s: timed out after %u s",
 		    step, c->timeout);
 	if (c->io_err != 0)
 		return ferr_set(e, FE_TEMP, c->io_err, "%s", step);
-	if (err == BR_ERR_BAD_VERSION)
-		return ferr_set(e, FE_TLS, 0, "%s: server does not offer "
-		    "TLS 1.2", step);
+	if (c->on == 1 && err == BR_ERR_BAD_VERSION)
+		return tls_refused(step, -1, e);
+	if (c->on == 1 && err >= BR_ERR_RECV_FATAL_ALERT &&
+	    err < BR_ERR_SEND_FATAL_ALERT)
+		return tls_refused(step, err - BR_ERR_RECV_FATAL_ALERT, e);
 	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT)
-		return ferr_set(e, FE_TLS, 0, "%s: server sent TLS alert %d",
-		    step, err - BR_ERR_RECV_FATAL_ALERT);
+		return ferr_set(e, FE_TEMP, 0, "%s: server sent TLS alert "
+		    "%d (%s)", step, err - BR_ERR_RECV_FATAL_ALERT,
+		    alert_name(err - BR_ERR_RECV_FATAL_ALERT));
 	/*
 	 * Bytes that are no TLS record: plaintext injected after the 220
 	 * to STARTTLS (CVE-2011-0411 class), or a port that does not
@@ -630,6 +514,7 @@ tls_start(struct tls_conn *c, const char *name,
     const struct tls_trust *trust, struct ferr *e)
 {
 	br_ssl_session_parameters kept;
+	struct x509_trust t;
 	unsigned char	key[TLS_KEY_SIZE] = { 0 };
 
 	if (is_address(name))
@@ -637,9 +522,13 @@ tls_start(struct tls_conn *c, const char *name,
 		    "against address %s: set tls_server_name", name);
 	if (engine_init(c, trust->ta, trust->nta, BR_TLS12) == -1)
 		return ferr_set(e, FE_OS, errno, "random bytes");
-	c->x.vtable = &x509_pinned;
-	c->x.trust = trust;
-	c->x.pin_failed = 0;
+	t.ta = trust->ta;
+	t.nta = trust->nta;
+	t.certs = trust->certs;
+	t.ncerts = trust->ncerts;
+	t.pins = trust->pins;
+	t.npins = trust->npins;
+	x509_engine_init(&c->x, &t);
 	br_ssl_engine_set_x509(&c->sc.eng, &c->x.vtable);
 	c->resumed = 0;
 	kept.session_id_len = 0;

@@ -9,9 +9,9 @@
 #include <sys/types.h>
 #include <bearssl.h>
 #include "ferr.h"
+#include "x509.h"
 
-#define TLS_PIN_SIZE	32	/* SHA-256 */
-#define TLS_CERT_SIZE	16384	/* largest certificate we will hash */
+#define TLS_PIN_SIZE	X509_PIN_SIZE
 #define TLS_FIRST_SIZE	64	/* the server's first bytes, kept */
 
 struct tls_trust {
@@ -19,18 +19,9 @@ struct tls_trust {
 	size_t				 nta;
 	const unsigned char		(*pins)[TLS_PIN_SIZE];
 	size_t				 npins;
-};
-
-/* An X.509 engine wrapping br_x509_minimal to check SPKI pins too. */
-struct tls_x509 {
-	const br_x509_class		*vtable;	/* first */
-	br_x509_minimal_context		 mini;
-	const struct tls_trust		*trust;
-	unsigned char			 cert[TLS_CERT_SIZE];
-	size_t				 certlen;
-	int				 overflow;
-	int				 pin_seen;	/* some cert matched */
-	int				 pin_failed;	/* none did */
+	/* the certificates of tls_ca_file's anchors (x509.h) */
+	const br_x509_certificate	*certs;
+	size_t				 ncerts;
 };
 
 /*
@@ -57,7 +48,7 @@ struct tls_conn {			/* caller owns it; fields private */
 	char			cache_host[256];
 	int			resumed;	/* the last handshake did */
 	br_ssl_client_context	sc;
-	struct tls_x509		x;
+	struct x509_engine	x;	/* the certificate check */
 	br_sslio_context	io;
 	unsigned char		buf[BR_SSL_BUFSIZE_BIDI];
 };
@@ -96,7 +87,9 @@ int	tls_session_decode(const unsigned char *buf, size_t len,
  * Run the TLS handshake. `name` is sent as SNI and checked against the
  * certificate; it must be a DNS name, not an address. A failed check is
  * FE_TLS with the reason ("certificate has expired", "certificate is
- * for another name", ...); a network failure is FE_TEMP.
+ * for another name", ...); a server that refuses the TLS 1.2 handshake
+ * with an alert (TLS 1.3 only, key types BearSSL lacks) is FE_PROTOCOL
+ * with what to do; a network failure is FE_TEMP.
  */
 int	tls_start(struct tls_conn *c, const char *name,
 	    const struct tls_trust *trust, struct ferr *e);

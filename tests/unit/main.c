@@ -31,6 +31,7 @@ main(void)
 		{ "spool", spool_test },
 		{ "ta", ta_test },
 		{ "tls", tls_test },
+		{ "x509", x509_test },
 	};
 	struct t t = { 0, 0, "" };
 	size_t	i;

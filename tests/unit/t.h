@@ -29,6 +29,7 @@ void	secret_test(struct t *);
 void	spool_test(struct t *);
 void	ta_test(struct t *);
 void	tls_test(struct t *);
+void	x509_test(struct t *);
 
 /* One check; `what` names the case in the failure line. */
 #define T_OK(t, cond, what) \

@@ -1,0 +1,88 @@
+/*
+ * x509_test.c: the name rules of the certificate check, which the
+ * x509-limbo driver (tests/limbo) and the handshakes (t_22_x509) then
+ * exercise on whole chains: wildcards, name constraints, addresses.
+ */
+#include <string.h>
+
+#include "t.h"
+#include "x509.h"
+
+#define S(s)	(const unsigned char *)(s), strlen(s)
+
+void
+x509_test(struct t *t)
+{
+	static const struct {
+		const char	*pat, *host;
+		int		 match;
+		const char	*what;
+	} names[] = {
+		{ "mail.example.com", "mail.example.com", 1, "exact" },
+		{ "MAIL.Example.COM", "mail.example.com", 1, "case" },
+		{ "mail.example.com", "mail.example.co", 0, "shorter" },
+		{ "*.example.com", "mail.example.com", 1, "wildcard" },
+		{ "*.example.com", "example.com", 0, "wildcard: apex" },
+		{ "*.example.com", "a.b.example.com", 0,
+		    "wildcard: one label only" },
+		{ "*.test", "interop.test", 0, "wildcard under a TLD" },
+		{ "*.com", "example.com", 0, "wildcard under .com" },
+		{ "f*.example.com", "foo.example.com", 0,
+		    "wildcard inside a label" },
+		{ "*oo.example.com", "foo.example.com", 0,
+		    "partial leftmost label" },
+		{ "mail.*.com", "mail.example.com", 0, "wildcard not leftmost" },
+		{ "*.*.example.com", "a.b.example.com", 0, "two wildcards" },
+		{ "*", "localhost", 0, "a lone star" },
+		{ "*.", "a.", 0, "star dot" },
+		{ "xn--bliss-1b3c148a.example.com", "xn--bliss-1b3c148a.example.com",
+		    1, "A-label" },
+		{ "mail.example.com.", "mail.example.com", 0, "trailing dot" },
+		{ "", "", 0, "empty" },
+		{ "-bad.example.com", "-bad.example.com", 0, "leading hyphen" },
+	};
+	static const struct {
+		const char	*c, *name;
+		int		 in;
+		const char	*what;
+	} ncs[] = {
+		{ "example.com", "example.com", 1, "constraint: same" },
+		{ "example.com", "mail.example.com", 1, "constraint: below" },
+		{ "example.com", "a.b.example.com", 1, "constraint: deep" },
+		{ "example.com", "notexample.com", 0,
+		    "constraint: label boundary" },
+		{ ".example.com", "example.com", 0, "dot: not the apex" },
+		{ ".example.com", "mail.example.com", 1, "dot: below" },
+		{ "", "anything.test", 1, "empty constraint" },
+		{ "EXAMPLE.com", "mail.example.COM", 1, "constraint: case" },
+		{ "example.com", "com", 0, "constraint: above" },
+	};
+	static const unsigned char v4net[8] = { 192, 0, 2, 0, 255, 255, 255, 0 };
+	static const unsigned char v4in[4] = { 192, 0, 2, 77 };
+	static const unsigned char v4out[4] = { 192, 0, 3, 1 };
+	static const unsigned char v6net[32] = { 0x20, 0x01, 0x0d, 0xb8,
+	    [16] = 0xff, 0xff, 0xff, 0xff };
+	static const unsigned char v6in[16] = { 0x20, 0x01, 0x0d, 0xb8, 9 };
+	size_t	i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		T_OK(t, x509_dns_match(S(names[i].pat), names[i].host) ==
+		    names[i].match, names[i].what);
+	for (i = 0; i < sizeof(ncs) / sizeof(ncs[0]); i++)
+		T_OK(t, x509_nc_dns(S(ncs[i].c), S(ncs[i].name)) == ncs[i].in,
+		    ncs[i].what);
+	T_OK(t, x509_nc_ip(v4net, 8, v4in, 4), "IPv4 in its /24");
+	T_OK(t, !x509_nc_ip(v4net, 8, v4out, 4), "IPv4 outside its /24");
+	T_OK(t, !x509_nc_ip(v4net, 8, v6in, 16), "IPv6 against an IPv4 rule");
+	T_OK(t, x509_nc_ip(v6net, 32, v6in, 16), "IPv6 in its /32");
+	T_OK(t, !x509_nc_ip(v6net, 32, v4in, 4), "IPv4 against an IPv6 rule");
+	/* label length: 63 is the limit (RFC 1035 2.3.4) */
+	T_OK(t, x509_dns_valid(S("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaa.test")), "63-octet label");
+	T_OK(t, !x509_dns_valid(S("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaa.test")), "64-octet label");
+	T_OK(t, !x509_dns_valid(S("a..test")), "empty label");
+	T_OK(t, !x509_dns_valid(S("a b.test")), "space");
+	T_OK(t, x509_spki_sha256((const unsigned char *)"\x30\x03\x02\x01\x01",
+	    5, (unsigned char[X509_PIN_SIZE]){ 0 }) == -1, "pin of junk");
+}
