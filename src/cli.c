@@ -613,18 +613,19 @@ out:
 }
 
 /*
- * -f by a user who is not root nor in trusted_users: sendmail's
- * X-Authentication-Warning, so the receiver knows who really sent it.
+ * A sender claimed (-f, or MAIL FROM over -bs) by a user who is not
+ * root nor in trusted_users: sendmail's X-Authentication-Warning, so
+ * the receiver knows who really sent it. claimed NULL: none.
  */
 static int
-untrusted_from(const struct conf *c, const struct opts *o, const char *host,
-    char *out, size_t size)
+untrusted(const struct conf *c, const char *claimed, const char *how,
+    const char *host, char *out, size_t size)
 {
 	struct passwd	*pw;
 	const char	*name, *p;
 	size_t		 len;
 
-	if (!o->from_given || getuid() == 0)
+	if (claimed == NULL || getuid() == 0)
 		return 0;
 	pw = getpwuid(getuid());
 	name = pw != NULL ? pw->pw_name : "unknown";
@@ -633,9 +634,47 @@ untrusted_from(const struct conf *c, const struct opts *o, const char *host,
 		if ((p == c->trusted_users || p[-1] == ' ') &&
 		    (p[len] == '\0' || p[len] == ' '))
 			return 0;
-	snprintf(out, size, "%s: %s set sender to %s using -f", host, name,
-	    o->from[0] != '\0' ? o->from : "<>");
+	snprintf(out, size, "%s: %s set sender to %s using %s", host, name,
+	    claimed[0] != '\0' ? claimed : "<>", how);
 	return 1;
+}
+
+/* What the submission fix-up refers to; the caller's, for msg_read. */
+struct fix {
+	char		 host[CONF_HOST_SIZE];
+	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
+	const char	*local[LOCAL_NAMES];
+	char		 warning[512];
+};
+
+/*
+ * An MTA's submission fix-up, one for every door (stdin and -bs): Date,
+ * Message-ID and From (sender) if missing, masquerading, the provider's
+ * forced From, and a warning for a sender claimed by `how`.
+ */
+static void
+fix_opts(const struct conf *c, const struct opts *o, const char *sender,
+    const char *claimed, const char *how, struct fix *f,
+    struct msg_opts *mo)
+{
+	*mo = o->msg;
+	mo->fixup = 1;
+	mo->from_addr = sender;
+	mo->full_name = o->full_name;
+	if (c->masquerade[0] != '\0')
+		snprintf(f->host, sizeof(f->host), "%s", c->masquerade);
+	else
+		conf_host_name(c, f->host, sizeof(f->host));
+	mo->host = f->host;
+	mo->force_from = c->from[0] != '\0';
+	if (c->masquerade[0] != '\0') {
+		mo->masquerade = c->masquerade;
+		mo->nlocal = local_names(c, f->names, f->local);
+		mo->local = f->local;
+	}
+	mo->warning = untrusted(c, claimed, how, f->host, f->warning,
+	    sizeof(f->warning)) ? f->warning : NULL;
+	mo->now = time(NULL);
 }
 
 /* Read the message into a new spool entry and commit it. */
@@ -645,9 +684,7 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 {
 	struct msg_info	info;
 	struct msg_opts	mo;
-	char		host[CONF_HOST_SIZE], warning[512];
-	char		names[LOCAL_NAMES][CONF_HOST_SIZE];
-	const char	*local[LOCAL_NAMES];
+	struct fix	f;
 	int		rc = -1;
 
 	if (o->nrcpts == 0 && !o->msg.extract)
@@ -658,24 +695,8 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 		snprintf(env->from, sizeof(env->from), "%s", c->from);
 	else if (make_sender(c, o, env->from, sizeof(env->from), e) == -1)
 		goto out;
-	/* an MTA's submission fix-up: Date, Message-ID, From if missing */
-	mo = o->msg;
-	mo.fixup = 1;
-	mo.from_addr = env->from;
-	mo.full_name = o->full_name;
-	if (c->masquerade[0] != '\0')
-		snprintf(host, sizeof(host), "%s", c->masquerade);
-	else
-		conf_host_name(c, host, sizeof(host));
-	mo.host = host;
-	mo.force_from = c->from[0] != '\0';
-	if (c->masquerade[0] != '\0') {
-		mo.masquerade = c->masquerade;
-		mo.nlocal = local_names(c, names, local);
-		mo.local = local;
-	}
-	mo.warning = untrusted_from(c, o, host, warning, sizeof(warning)) ?
-	    warning : NULL;
+	fix_opts(c, o, env->from, o->from_given ? o->from : NULL, "-f", &f,
+	    &mo);
 	mo.now = env->arrival;
 	if (spool_create(sp, m, e) == -1)
 		goto out;
@@ -889,13 +910,21 @@ mailq(struct spool *sp, struct ferr *e)
 static int	run_queue(const struct conf *, const struct opts *,
 		    struct spool *, struct ferr *);
 
-/* -bs: each message the SMTP dialogue hands over becomes an entry. */
+/*
+ * -bs: each message the SMTP dialogue hands over becomes an entry. DATA
+ * goes as it comes to a scratch entry (raw), and at the final dot
+ * through msg_read into the real one, so a message that came this way
+ * gets the same checks and fix-up as one on stdin.
+ */
 struct bs {
 	const struct conf	*c;
+	const struct opts	*o;
 	struct spool		*sp;
+	struct spool_msg	 raw;
 	struct spool_msg	 m;
 	struct spool_env	 env;
-	int			 open;
+	int			 raw_open;
+	int			 m_open;
 	size_t			 queued;
 };
 
@@ -904,10 +933,10 @@ bs_begin(void *arg, struct ferr *e)
 {
 	struct bs *b = arg;
 
-	if (spool_create(b->sp, &b->m, e) == -1)
+	if (spool_create(b->sp, &b->raw, e) == -1)
 		return -1;
 	spool_env_init(&b->env);
-	b->open = 1;
+	b->raw_open = 1;
 	return 0;
 }
 
@@ -915,17 +944,11 @@ static int
 bs_data(void *arg, const char *buf, size_t len, struct ferr *e)
 {
 	struct bs *b = arg;
-	size_t	i, off;
+	size_t	off;
 	ssize_t	n;
 
-	for (i = 0; i < len; i++) {
-		b->env.wire += 1 + (buf[i] == '\n');
-		if ((unsigned char)buf[i] >= 0x80)
-			b->env.flags |= SPOOL_F_8BIT;
-	}
-	b->env.size += (off_t)len;
 	for (off = 0; off < len; off += (size_t)n)
-		if ((n = write(b->m.fd, buf + off, len - off)) == -1) {
+		if ((n = write(b->raw.fd, buf + off, len - off)) == -1) {
 			if (errno == EINTR) {
 				n = 0;
 				continue;
@@ -935,33 +958,83 @@ bs_data(void *arg, const char *buf, size_t len, struct ferr *e)
 	return 0;
 }
 
+/*
+ * The sender claimed over -bs, for the warning: NULL when it is the
+ * caller's own address, which needs no warning.
+ */
+static const char *
+bs_claimed(const struct conf *c, const char *from, const char *sender)
+{
+	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
+	const char	*local[LOCAL_NAMES];
+	char		 own[MSG_ADDR_SIZE], mine[MSG_ADDR_SIZE];
+	struct ferr	 e;
+	size_t		 nlocal;
+
+	nlocal = local_names(c, names, local);
+	default_sender(c, own, sizeof(own));
+	if (from[0] != '\0' && own[0] != '\0' &&
+	    masquerade(c, local, nlocal, own, mine, sizeof(mine), &e) == 0 &&
+	    strcasecmp(mine, sender) == 0)
+		return NULL;
+	return from;
+}
+
 static int
 bs_end(void *arg, const char *from, const struct msg_addrs *rcpts,
     char *reply, size_t size, struct ferr *e)
 {
 	struct bs	*b = arg;
+	struct msg_info	 info;
+	struct msg_opts	 mo;
+	struct fix	 f;
 	char		 names[LOCAL_NAMES][CONF_HOST_SIZE];
 	const char	*local[LOCAL_NAMES];
 	size_t		 nlocal;
+	int		 rc = -1;
 
 	nlocal = local_names(b->c, names, local);
+	msg_addrs_init(&info.rcpts);
 	b->env.arrival = (long long)time(NULL);
 	if (b->c->from[0] != '\0')
 		snprintf(b->env.from, sizeof(b->env.from), "%s", b->c->from);
 	else if (from[0] != '\0' && masquerade(b->c, local, nlocal, from,
 	    b->env.from, sizeof(b->env.from), e) == -1)
-		return -1;
+		goto out;
+	fix_opts(b->c, b->o, b->env.from, bs_claimed(b->c, from,
+	    b->env.from), "-bs", &f, &mo);
+	mo.dot_ends = 0;	/* the dialogue found the end */
+	mo.extract = 0;
+	mo.now = b->env.arrival;
+	if (lseek(b->raw.fd, 0, SEEK_SET) == -1) {
+		ferr_set(e, FE_TEMP, errno, "reread message");
+		goto out;
+	}
+	if (spool_create(b->sp, &b->m, e) == -1)
+		goto out;
+	b->m_open = 1;
+	if (msg_read(b->raw.fd, b->m.fd, &mo, &info, e) == -1)
+		goto out;
+	b->env.size = info.size;
+	b->env.wire = info.wire;
+	if (info.eightbit || b->o->body8)
+		b->env.flags |= SPOOL_F_8BIT;
 	if (rewrite_rcpts(b->c, rcpts, &b->env, e) == -1 ||
 	    spool_commit(b->sp, &b->m, &b->env, e) == -1)
-		return -1;
+		goto out;
 	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu (queued)", b->m.id,
 	    b->env.from, (long long)b->env.size, b->env.nrcpt);
 	snprintf(reply, size, "250 2.0.0 Ok: queued as %s", b->m.id);
 	spool_release(&b->m);
+	b->m_open = 0;
+	spool_abort(b->sp, &b->raw);
+	b->raw_open = 0;
 	spool_env_free(&b->env);
-	b->open = 0;
 	b->queued++;
-	return 0;
+	rc = 0;
+out:
+	msg_addrs_free(&info.rcpts);
+	return rc;
 }
 
 static void
@@ -969,11 +1042,13 @@ bs_abort(void *arg)
 {
 	struct bs *b = arg;
 
-	if (b->open) {
+	if (b->m_open)
 		spool_abort(b->sp, &b->m);
+	if (b->raw_open) {
+		spool_abort(b->sp, &b->raw);
 		spool_env_free(&b->env);
 	}
-	b->open = 0;
+	b->m_open = b->raw_open = 0;
 }
 
 static int
@@ -1008,6 +1083,7 @@ serve_stdio(const struct conf *c, const struct opts *o, struct spool *sp,
 
 	memset(&b, 0, sizeof(b));
 	b.c = c;
+	b.o = o;
 	b.sp = sp;
 	if ((sv = malloc(sizeof(*sv))) == NULL)
 		return ferr_set(e, FE_OS, errno, "session");

@@ -188,7 +188,11 @@ data_end(struct serve *sv, char *out, size_t size, size_t *outlen,
 	ferr_clear(&e);
 	if (ops->end(arg, sv->from, &sv->rcpts, text, sizeof(text),
 	    &e) == -1) {
-		reply(out, size, outlen, "451 4.3.0 %s", e.text);
+		/* bad content (a NUL, a broken header) fails every retry */
+		if (e.kind == FE_DATA)
+			reply(out, size, outlen, "554 5.6.0 %s", e.text);
+		else
+			reply(out, size, outlen, "451 4.3.0 %s", e.text);
 		ops->abort(arg);
 		txn_reset(sv);
 		return;

@@ -32,7 +32,8 @@ struct serve_ops {
 	 * The final dot: commit the entry for from ("" for <>) and
 	 * rcpts. reply (replysize bytes) gets the reply line without
 	 * CRLF, e.g. "250 2.0.0 queued as ID"; left empty it is
-	 * "250 2.0.0 Ok". On -1 the client gets "451 4.3.0 " e->text.
+	 * "250 2.0.0 Ok". On -1 the client gets "451 4.3.0 " e->text,
+	 * or "554 5.6.0 " for FE_DATA (the content itself is bad).
 	 */
 	int	(*end)(void *arg, const char *from,
 		    const struct msg_addrs *rcpts, char *reply,
