@@ -136,6 +136,25 @@ clean-aarch64:
 dist: ferry ferry-aarch64
 	VERSION=$(VERSION) scripts/dist .
 
+# Debian packages that replace the MTA (jail/debian, scripts/deb):
+# ./ferry_$(VERSION)_amd64.deb and _arm64.deb from the two binaries.
+# make check installs them in a debootstrapped Debian 12 and runs
+# lintian on them (tests/e2e/t_97_deb.sh).
+DEBS		= ferry_$(VERSION)_amd64.deb ferry_$(VERSION)_arm64.deb
+DEB_SRCS	= scripts/deb $(wildcard jail/debian/*) jail/systemd/ferry-flush.service \
+		  jail/systemd/ferry-flush.timer src/ferry.8 src/ferry.conf.5 \
+		  scripts/ferry.conf.sample LICENSE Makefile
+.PHONY: deb clean-deb
+deb: $(DEBS)
+ferry_$(VERSION)_amd64.deb: ferry $(DEB_SRCS)
+	VERSION=$(VERSION) scripts/deb ferry amd64 .
+ferry_$(VERSION)_arm64.deb: ferry-aarch64 $(DEB_SRCS)
+	VERSION=$(VERSION) scripts/deb ferry-aarch64 arm64 .
+check: deb
+clean distclean: clean-deb
+clean-deb:
+	rm -f ferry_*.deb
+
 # The binaries are the same bytes when rebuilt elsewhere (scripts/repro).
 repro: ferry ferry-aarch64
 	scripts/repro $(BUILD)
