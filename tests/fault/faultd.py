@@ -156,9 +156,9 @@ def parse_action(step, rest, lineno):
 				    lineno)
 			data = parse_reply(words[2:], lineno)
 		return Action("delay", data=data, secs=secs, text=rest)
-	if step == "tls":
-		raise RuleError("line %d: tls takes close, stall or delay" %
-		    lineno)
+	if step == "tls" and verb != "raw":
+		raise RuleError("line %d: tls takes close, stall, delay or "
+		    "raw" % lineno)
 	if verb == "raw":
 		raw = rest.split(None, 1)
 		if len(raw) != 2:
@@ -295,6 +295,10 @@ class Server:
 		if args.tls != "none":
 			ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 			ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+			if args.tls_min == "1.3":
+				ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+			if args.ciphers:
+				ctx.set_ciphers(args.ciphers)
 			ctx.load_cert_chain(args.cert, args.key)
 			self.ctx = ctx
 
@@ -559,7 +563,13 @@ class Session:
 			self.command()
 
 	def start_tls(self):
-		self.fault("tls")
+		a = self.fault("tls")
+		if a is not None and a.kind == "raw":
+			# e.g. a fatal alert instead of a ServerHello: read the
+			# ClientHello first, so the close sends no RST
+			self.drain_plain(0.5)
+			self.raw.sendall(a.data)
+			raise Hangup("tls: raw bytes sent")
 		s = self.srv.ctx.wrap_socket(self.raw, server_side=True,
 		    do_handshake_on_connect=False)
 		s.settimeout(self.args.timeout)
@@ -1205,6 +1215,10 @@ def main():
 	    default="starttls")
 	p.add_argument("--cert")
 	p.add_argument("--key")
+	p.add_argument("--tls-min", choices=("1.2", "1.3"), default="1.2",
+	    help="lowest TLS version accepted (1.3: a TLS-1.3-only server)")
+	p.add_argument("--ciphers", help="OpenSSL cipher string, e.g. "
+	    "DEFAULT:@SECLEVEL=0 to serve SHA-1 or RSA-1024 certificates")
 	p.add_argument("--maildir", required=True)
 	p.add_argument("--log", help="event log (default stderr)")
 	p.add_argument("--user")
