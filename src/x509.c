@@ -993,8 +993,12 @@ check_path(struct x509_engine *x)
 	if (have_a && n == 1 && der_same(&a.der, &c.der))
 		have_a = 0;
 	if (have_a) {
+		/*
+		 * An X.509 v1 root has no extensions to say CA:TRUE; old
+		 * bundles still hold some, and OpenSSL trusts them as CAs.
+		 */
 		if (check_any(x, &a, (size_t)-1) == -1 ||
-		    check_ca(x, &a, (size_t)-1) == -1)
+		    (a.version > 0 && check_ca(x, &a, (size_t)-1) == -1))
 			return -1;
 		if (!valid_at(&a, x->now))
 			return set_why(x, (size_t)-1, "has expired or is not "
