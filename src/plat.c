@@ -5,11 +5,13 @@
  */
 #undef _POSIX_C_SOURCE
 #define _DEFAULT_SOURCE		/* glibc, musl */
+#define _GNU_SOURCE		/* setresgid: glibc, musl */
 #define _BSD_SOURCE		/* older musl */
 
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -17,7 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
+#include <sys/prctl.h>
 #include <sys/random.h>
+#elif defined(__FreeBSD__)
+#include <sys/procctl.h>
+#include <stdlib.h>
+#include <strings.h>
 #else
 #include <stdlib.h>
 #include <strings.h>
@@ -129,4 +136,36 @@ long
 plat_recv_now(int fd, void *buf, size_t len)
 {
 	return (long)recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+/* Linux and FreeBSD both have setresgid(2); POSIX has only setregid. */
+int
+plat_drop_group(void)
+{
+	gid_t	g = getgid();
+
+	if (setresgid(g, g, g) == -1)
+		return -1;
+	/* a kernel that ignored part of it must not go unnoticed */
+	return getegid() == g ? 0 : -1;
+}
+
+int
+plat_no_dump(void)
+{
+	struct rlimit	rl = { 0, 0 };
+	int		rc = setrlimit(RLIMIT_CORE, &rl);
+
+#if defined(__linux__)
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		rc = -1;
+#elif defined(__FreeBSD__)
+	{
+		int	ctl = PROC_TRACE_CTL_DISABLE;
+
+		if (procctl(P_PID, getpid(), PROC_TRACE_CTL, &ctl) == -1)
+			rc = -1;
+	}
+#endif
+	return rc;
 }

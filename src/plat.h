@@ -40,4 +40,16 @@ int	plat_lock(int fd, int how);
 int	plat_socket(int domain, int type, int protocol);
 /* recv(2) that never waits: bytes read, 0 at EOF, -1 with errno. */
 long	plat_recv_now(int fd, void *buf, size_t len);
+/*
+ * Set the real, effective and saved group IDs to the real one
+ * (setresgid): a setgid program that drops its group with setgid()
+ * alone keeps it as the saved ID and could take it back. 0, or -1.
+ */
+int	plat_drop_group(void);
+/*
+ * No core file and no ptrace by the caller's user: RLIMIT_CORE 0 and
+ * PR_SET_DUMPABLE 0 (Linux), PROC_TRACE_CTL (FreeBSD). A core of a
+ * run that did AUTH would hold the password. 0, or -1 with errno.
+ */
+int	plat_no_dump(void);
 #endif
