@@ -20,6 +20,7 @@
 #include "ferr.h"
 #include "log.h"
 #include "msg.h"
+#include "plat.h"
 #include "queue.h"
 #include "serve.h"
 #include "spool.h"
@@ -677,6 +678,17 @@ fix_opts(const struct conf *c, const struct opts *o, const char *sender,
 	mo->now = time(NULL);
 }
 
+/*
+ * A caller who is not root, running ferry with its group: such a queue
+ * run stays within the caller's own entries (see queue_restrict).
+ */
+static void
+restrict_caller(struct queue *q)
+{
+	if (getuid() != 0 && (getegid() != getgid() || geteuid() != getuid()))
+		queue_restrict(q, (long long)getuid());
+}
+
 /* Read the message into a new spool entry and commit it. */
 static int
 enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
@@ -820,6 +832,7 @@ submit(const struct conf *c, const struct opts *o, struct spool *sp,
 		ferr_wrap(e, "%s kept in the queue", m.id);
 		return -1;
 	}
+	restrict_caller(&q);
 	if (o->deliver == DELIVER_BACKGROUND)
 		rc = background(&q, &m, &env);
 	else
@@ -1177,6 +1190,7 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 		if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL, 0,
 		    e) == -1)
 			return -1;
+		restrict_caller(&q);
 		/* a plain -q is the admin asking: try everything now */
 		rc = queue_run(&q, o->interval == 0, e);
 		queue_end(&q);
@@ -1221,6 +1235,8 @@ cli_main(int argc, char **argv)
 		return EX_OSERR;
 	memset(&o, 0, sizeof(o));
 	ferr_clear(&e);
+	/* before any secret is in memory; best effort, nothing to report */
+	(void)plat_no_dump();
 	signal(SIGPIPE, SIG_IGN);	/* a dead peer is an error, not death */
 	umask(027);
 	if (parse_args(argc, argv, &o, &e) == -1) {
@@ -1237,9 +1253,12 @@ cli_main(int argc, char **argv)
 	 */
 	if (o.mode == MODE_HOSTSTAT)
 		return EX_OK;
-	/* a caller's own config must not be read with ferry's group */
-	if (o.conf_given && getuid() != 0 && setgid(getgid()) == -1) {
-		fprintf(stderr, "ferry: setgid: %s\n", strerror(errno));
+	/*
+	 * a caller's own config must not be read with ferry's group, and
+	 * the saved set-group-ID goes too, so it cannot be taken back
+	 */
+	if (o.conf_given && getuid() != 0 && plat_drop_group() == -1) {
+		fprintf(stderr, "ferry: setresgid: %s\n", strerror(errno));
 		return EX_OSERR;
 	}
 	log_open(o.log_tag != NULL ? o.log_tag : "ferry", o.verbose);

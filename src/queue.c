@@ -83,6 +83,7 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	q->sp = sp;
 	q->trace = trace;
 	q->print_errors = print_errors;
+	q->only_uid = -1;
 	ta_init(&q->extra);
 	if (trust_load(q, e) == -1)
 		goto fail;
@@ -97,6 +98,12 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 fail:
 	queue_end(q);
 	return -1;
+}
+
+void
+queue_restrict(struct queue *q, long long uid)
+{
+	q->only_uid = uid;
 }
 
 void
@@ -412,6 +419,12 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 	int		 rc;
 
 	spool_env_init(&env);
+	/* another user's entry: not even its lock is ours to take */
+	if (q->only_uid != -1 && (spool_peek(q->sp, 0, id, &env, e) != 1 ||
+	    env.uid != q->only_uid)) {
+		spool_env_free(&env);
+		return 0;
+	}
 	rc = spool_take(q->sp, id, &m, &env, e);
 	/* owed a bounce only, or a bounce still marking: bounce_run's */
 	if (rc == 1 && ((spool_env_pending(&env) == 0 &&
@@ -437,6 +450,11 @@ queue_flush_bounces(struct queue *q, struct ferr *e)
 	size_t	i;
 	int	rc = 0;
 
+	/* restricted: the bounce lock and others' entries are not ours */
+	if (q->owed && q->only_uid != -1) {
+		log_debug("bounce owed: the next queue run by root makes it");
+		q->owed = 0;
+	}
 	/* a foreground send scans the queue only when it failed */
 	if (q->owed && bounce_run(q->conf, q->sp, (long long)time(NULL),
 	    &made, e) == -1) {
@@ -499,8 +517,10 @@ queue_run(struct queue *q, int force, struct ferr *e)
 	q->owed = 1;	/* a run also makes the bounces held or left over */
 	if (queue_flush_bounces(q, e) == -1)
 		rc = -1;
-	prune_failed(q);
-	spool_sweep(q->sp, 3600);
+	if (q->only_uid == -1) {
+		prune_failed(q);
+		spool_sweep(q->sp, 3600);
+	}
 	if (q->open)
 		smtp_close(q->s);
 	q->open = 0;

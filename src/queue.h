@@ -31,6 +31,7 @@ struct queue {			/* caller owns it; fields private */
 	struct spool_ids	 bounces;	/* queued this run */
 	size_t			 bouncesize;
 	int			 owed;		/* a bounce became owed */
+	long long		 only_uid;	/* -1, or queue_restrict's */
 };
 
 /* What became of one message in one attempt. */
@@ -48,6 +49,14 @@ struct queue_result {
  */
 int	queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	    smtp_trace_fn *trace, int print_errors, struct ferr *e);
+/*
+ * For a caller who is not root and runs ferry set-group-ID: a queue run
+ * takes only the entries uid queued, and no run makes bounces, prunes
+ * failed/ or sweeps (they touch other users' entries). So such a
+ * caller never holds a lock that another user's mail, or root's queue
+ * run, waits for; its owed bounces are made by the next full run.
+ */
+void	queue_restrict(struct queue *q, long long uid);
 /* Close the session and free everything. */
 void	queue_end(struct queue *q);
 /*

@@ -64,6 +64,7 @@ void
 spool_env_init(struct spool_env *env)
 {
 	memset(env, 0, sizeof(*env));
+	env->uid = -1;
 }
 
 int
@@ -292,6 +293,8 @@ env_line(struct spool_env *env, char *key, char *v, struct ferr *e)
 		env->tries = (unsigned)n;
 	else if (strcmp(key, "next") == 0)
 		env->next = n;
+	else if (strcmp(key, "uid") == 0)
+		env->uid = n;
 	else
 		return -1;
 	return 0;
@@ -371,6 +374,8 @@ spool_env_format(const struct spool_env *env, char *buf, size_t size,
 	    "from <%s>\nsize %lld\nwire %lld\ntries %u\nnext %lld\n",
 	    env->id, env->arrival, env->from, (long long)env->size,
 	    (long long)env->wire, env->tries, env->next);
+	if (env->uid >= 0)
+		bad |= put(buf, size, len, "uid %lld\n", env->uid);
 	if (env->flags & SPOOL_F_8BIT)
 		bad |= put(buf, size, len, "flags 8bit\n");
 	if (env->dsn_notify[0] != '\0')
@@ -403,6 +408,8 @@ spool_env_format(const struct spool_env *env, char *buf, size_t size,
 int
 spool_open(struct spool *sp, const char *dir, struct ferr *e)
 {
+	struct stat	top, st;
+
 	sp->dirfd = sp->faileddirfd = -1;
 	if (snprintf(sp->dir, sizeof(sp->dir), "%s", dir) >=
 	    (int)sizeof(sp->dir))
@@ -417,11 +424,58 @@ spool_open(struct spool *sp, const char *dir, struct ferr *e)
 		sp->dirfd = -1;
 		return -1;
 	}
-	/* failed/ is made on first use if the installer did not */
+	/*
+	 * failed/ is made on first use if the installer did not. Never
+	 * through a symlink: a root run would write where it points.
+	 */
 	(void)mkdirat(sp->dirfd, "failed", 0770);
 	sp->faileddirfd = openat(sp->dirfd, "failed",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sp->faileddirfd != -1 && (fstat(sp->dirfd, &top) == -1 ||
+	    fstat(sp->faileddirfd, &st) == -1 || st.st_dev != top.st_dev)) {
+		close(sp->faileddirfd);
+		sp->faileddirfd = -1;
+	}
 	return 0;
+}
+
+int
+spool_file_open(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct stat	st, dir;
+	int		fd, bad;
+
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC, mode);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || fstat(dirfd, &dir) == -1) {
+		bad = errno;
+		close(fd);
+		errno = bad;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_gid != dir.st_gid && st.st_gid != getegid())) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A fresh file for writing, where a stale one (or a symlink or FIFO
+ * someone put there) is removed first: O_EXCL then makes sure the file
+ * written is the one made here.
+ */
+static int
+create_new(int dirfd, const char *name, mode_t mode)
+{
+	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
+		return -1;
+	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, mode);
 }
 
 void
@@ -467,7 +521,7 @@ spool_create(struct spool *sp, struct spool_msg *m, struct ferr *e)
 			return -1;
 		name(d, 'd', m->id);
 		m->fd = openat(sp->dirfd, d, O_RDWR | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0640);
+		    O_NOFOLLOW | O_CLOEXEC, 0640);
 		if (m->fd != -1 || errno != EEXIST)
 			break;
 	}
@@ -502,9 +556,7 @@ write_env(struct spool *sp, const char *tmp, const struct spool_env *env,
 		return ferr_set(e, FE_OS, errno, "queue file");
 	if (spool_env_format(env, buf, size, &len, e) == -1)
 		goto out;
-	fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0640);
-	if (fd == -1) {
+	if ((fd = create_new(sp->dirfd, tmp, 0640)) == -1) {
 		ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir, tmp);
 		goto out;
 	}
@@ -550,6 +602,7 @@ spool_commit(struct spool *sp, struct spool_msg *m, struct spool_env *env,
 	char	q[NAME_SIZE];
 
 	memcpy(env->id, m->id, SPOOL_ID_SIZE);
+	env->uid = (long long)getuid();	/* whose it is, for a user's -q */
 	if (fsync(m->fd) == -1)
 		return ferr_set(e, FE_TEMP, errno, "sync %s/d%s", sp->dir,
 		    m->id);
@@ -652,9 +705,12 @@ read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
 	int	 fd, rc;
 
 	name(q, 'q', id);
-	if ((fd = openat(dirfd, q, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = spool_file_open(dirfd, q, O_RDONLY, 0)) == -1) {
 		if (errno == ENOENT)
 			return 0;
+		if (errno == EPERM)
+			return ferr_set(e, FE_DATA, 0, "%s: not a regular file "
+			    "with one link; left alone", q);
 		return ferr_set(e, FE_TEMP, errno, "open %s", q);
 	}
 	if ((buf = malloc(SPOOL_ENV_MAX)) == NULL) {
@@ -677,6 +733,33 @@ read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
 	return rc;
 }
 
+/*
+ * A d file, checked as spool_file_open does. Two links are right in one
+ * case: spool_fail died after linking it into failed/ (the same file
+ * there), and the entry is to be retried or moved again.
+ */
+static int
+open_d(struct spool *sp, const char *d)
+{
+	struct stat	st, there;
+	int		fd;
+
+	if ((fd = spool_file_open(sp->dirfd, d, O_RDONLY, 0)) != -1 ||
+	    errno != EPERM || sp->faileddirfd == -1)
+		return fd;
+	fd = openat(sp->dirfd, d, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 2 &&
+	    fstatat(sp->faileddirfd, d, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    there.st_ino == st.st_ino && there.st_dev == st.st_dev)
+		return fd;
+	close(fd);
+	errno = EPERM;
+	return -1;
+}
+
 int
 spool_take(struct spool *sp, const char *id, struct spool_msg *m,
     struct spool_env *env, struct ferr *e)
@@ -687,10 +770,14 @@ spool_take(struct spool *sp, const char *id, struct spool_msg *m,
 	memcpy(m->id, id, SPOOL_ID_SIZE);
 	m->committed = 1;
 	name(d, 'd', id);
-	m->fd = openat(sp->dirfd, d, O_RDONLY | O_CLOEXEC);
-	if (m->fd == -1)
-		return errno == ENOENT ? 0 : ferr_set(e, FE_TEMP, errno,
-		    "open %s", d);
+	if ((m->fd = open_d(sp, d)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EPERM)
+			return ferr_set(e, FE_DATA, 0, "%s: not a regular file "
+			    "with one link; left alone", d);
+		return ferr_set(e, FE_TEMP, errno, "open %s", d);
+	}
 	if (plat_lock(m->fd, PLAT_LOCK_NB) == -1) {
 		spool_release(m);
 		return errno == EWOULDBLOCK ? 0 : ferr_set(e, FE_TEMP, errno,
@@ -788,52 +875,83 @@ spool_release(struct spool_msg *m)
 	m->fd = -1;
 }
 
+/*
+ * Whether `file` (of entry id) was left by a process that died:
+ * older than age, and the entry's d file is missing or held by no one.
+ */
+static int
+stale(struct spool *sp, const char *file, const char *id, unsigned age)
+{
+	struct stat	st;
+	char		d[NAME_SIZE];
+	int		fd, rc;
+
+	if (fstatat(sp->dirfd, file, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    st.st_mtime + (time_t)age > time(NULL))
+		return 0;
+	name(d, 'd', id);
+	if ((fd = open_d(sp, d)) == -1)
+		return errno == ENOENT;
+	/* held: an enqueue or a delivery is still at work on it */
+	rc = plat_lock(fd, PLAT_LOCK_NB) == 0;
+	close(fd);
+	return rc;
+}
+
 void
 spool_sweep(struct spool *sp, unsigned age)
 {
+	static const char kinds[] = "tud";
 	struct spool_ids ids;
 	struct ferr	 e;
 	struct stat	 st;
-	char		 d[NAME_SIZE], q[NAME_SIZE];
-	size_t		 i;
-	int		 fd;
+	char		 f[NAME_SIZE], q[NAME_SIZE];
+	size_t		 i, k;
 
-	if (list_kind(sp->dirfd, 'd', &ids, &e) == -1)
-		return;
-	for (i = 0; i < ids.n; i++) {
-		name(d, 'd', ids.v[i]);
-		name(q, 'q', ids.v[i]);
-		if (fstatat(sp->dirfd, q, &st, 0) == 0 ||
-		    fstatat(sp->dirfd, d, &st, 0) == -1 ||
-		    st.st_mtime + (time_t)age > time(NULL))
+	for (k = 0; kinds[k] != '\0'; k++) {
+		if (list_kind(sp->dirfd, kinds[k], &ids, &e) == -1)
 			continue;
-		fd = openat(sp->dirfd, d, O_RDONLY | O_CLOEXEC);
-		if (fd == -1)
-			continue;
-		/* held: an enqueue is still writing it */
-		if (plat_lock(fd, PLAT_LOCK_NB) == 0 &&
-		    fstatat(sp->dirfd, q, &st, 0) == -1)
-			unlinkat(sp->dirfd, d, 0);
-		close(fd);
+		for (i = 0; i < ids.n; i++) {
+			name(f, kinds[k], ids.v[i]);
+			name(q, 'q', ids.v[i]);
+			/* a d file with its q is a queued message */
+			if (kinds[k] == 'd' && fstatat(sp->dirfd, q, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				continue;
+			if (stale(sp, f, ids.v[i], age) &&
+			    (kinds[k] != 'd' || fstatat(sp->dirfd, q, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1))
+				unlinkat(sp->dirfd, f, 0);
+		}
+		spool_ids_free(&ids);
 	}
-	spool_ids_free(&ids);
 }
 
 int
 spool_lock(struct spool *sp, struct ferr *e)
 {
-	int	fd;
-
 	/* a fresh open: a forked child must not share the parent's lock */
+	struct timespec	ts = { 0, 100 * 1000 * 1000 };
+	int		fd, n;
+
 	fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return ferr_set(e, FE_TEMP, errno, "open %s", sp->dir);
-	while (plat_lock(fd, 0) == -1) {
-		if (errno == EINTR)
-			continue;
-		ferr_set(e, FE_TEMP, errno, "lock %s", sp->dir);
-		close(fd);
-		return -1;
+	/* never blocking: a holder stopped with SIGSTOP stays stopped */
+	for (n = 0; plat_lock(fd, PLAT_LOCK_NB) == -1; n++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			ferr_set(e, FE_TEMP, errno, "lock %s", sp->dir);
+			close(fd);
+			return -1;
+		}
+		if (n == SPOOL_LOCK_WAIT * 10) {
+			ferr_set(e, FE_TEMP, 0, "another process has held the "
+			    "bounce lock of %s for %d s; bounces wait for the "
+			    "next run", sp->dir, SPOOL_LOCK_WAIT);
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
 	}
 	return fd;
 }
@@ -852,7 +970,7 @@ spool_state_read(struct spool *sp, const char *name, char *buf,
 	int	fd;
 
 	*len = 0;
-	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = spool_file_open(sp->dirfd, name, O_RDONLY, 0)) == -1)
 		return errno == ENOENT ? 0 : ferr_set(e, FE_TEMP, errno,
 		    "open %s/%s", sp->dir, name);
 	if (read_full(fd, buf, size, len) == -1) {
@@ -873,9 +991,7 @@ spool_state_write(struct spool *sp, const char *name, const char *buf,
 
 	if (snprintf(tmp, sizeof(tmp), "%s.new", name) >= (int)sizeof(tmp))
 		return ferr_set(e, FE_SOFTWARE, 0, "state name too long");
-	fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0640);
-	if (fd == -1)
+	if ((fd = create_new(sp->dirfd, tmp, 0640)) == -1)
 		return ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir,
 		    tmp);
 	short_write = write_full(fd, buf, len) == -1;
@@ -940,7 +1056,7 @@ spool_prune_failed(struct spool *sp, long long older_than,
 	}
 	for (i = 0; i < ids.n; i++) {
 		name(q, 'q', ids.v[i]);
-		if (fstatat(sp->faileddirfd, q, &st, 0) == -1)
+		if (fstatat(sp->faileddirfd, q, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
 		memcpy(v[n].id, ids.v[i], SPOOL_ID_SIZE);
 		v[n++].mtime = (long long)st.st_mtime;

@@ -49,6 +49,7 @@ struct spool_env {		/* one q file; rcpt is malloc'd */
 	off_t			 wire;		/* at most, with CRLF */
 	unsigned		 tries;
 	long long		 next;		/* not before; 0 = now */
+	long long		 uid;		/* who queued it; -1 unknown */
 	char			 error[SPOOL_ERROR_SIZE];	/* last */
 	char			 dsn_notify[32];	/* -N, "" = none */
 	char			 dsn_ret[8];		/* -R FULL or HDRS */
@@ -91,6 +92,18 @@ struct spool {			/* caller owns it */
 	int	faileddirfd;		/* DIR/failed, or -1 */
 	char	dir[1024];
 };
+
+/*
+ * The spool is writable by ferry's group, and a root queue run must not
+ * be steered by what a holder of that group put there. So every file in
+ * it is opened this way: relative to dirfd, never through a symlink
+ * (O_NOFOLLOW), never waiting on a FIFO (O_NONBLOCK), and kept only if
+ * fstat shows a regular file with one link whose group is the folder's
+ * or ours (a hard link to a file elsewhere has two). flags are open's
+ * (O_CLOEXEC is added; with O_CREAT, mode applies). fd, or -1 with
+ * errno (EPERM for a file that is there but fails the checks).
+ */
+int	spool_file_open(int dirfd, const char *name, int flags, mode_t mode);
 
 /*
  * Open the spool folder; FE_CANTCREAT when it is missing or not
@@ -147,15 +160,19 @@ int	spool_fail(struct spool *sp, struct spool_msg *m,
 /* Close (and so unlock) an entry without changing it. */
 void	spool_release(struct spool_msg *m);
 /*
- * Remove d files with no q file that nobody holds and that are older
- * than `age` seconds: left by an enqueue that died before commit.
+ * Remove what killed processes left, older than `age` seconds: d files
+ * with no q file, and the temporary t and u files, of entries whose d
+ * file nobody holds (a live enqueue or delivery holds it).
  */
 void	spool_sweep(struct spool *sp, unsigned age);
 
 /*
  * Wait for the spool's bounce lock (one bounce maker at a time) and
- * return its descriptor for spool_unlock, or -1 (FE_TEMP).
+ * return its descriptor for spool_unlock, or -1 (FE_TEMP). The wait is
+ * bounded (SPOOL_LOCK_WAIT seconds): a holder that is stopped must not
+ * freeze a queue run; what is owed stays owed for the next one.
  */
+#define SPOOL_LOCK_WAIT	10
 int	spool_lock(struct spool *sp, struct ferr *e);
 void	spool_unlock(int fd);
 /*

@@ -12,6 +12,7 @@
 
 #include "net.h"
 #include "plat.h"
+#include "spool.h"
 #include "tls.h"
 
 #define SEED_SIZE	32
@@ -298,8 +299,8 @@ session_load(const struct tls_conn *c, const unsigned char *key,
 	ssize_t		n;
 	int		fd, rc;
 
-	fd = openat(c->cache_dirfd, TLS_SESSION_FILE,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* in the spool: a FIFO or link there must not hang or steer us */
+	fd = spool_file_open(c->cache_dirfd, TLS_SESSION_FILE, O_RDONLY, 0);
 	if (fd == -1)
 		return -1;
 	n = read(fd, buf, sizeof(buf));
@@ -323,8 +324,9 @@ session_save(const struct tls_conn *c, const unsigned char *key,
 	unsigned char	rec[TLS_SESSION_REC_SIZE];
 	int		fd;
 
-	fd = openat(c->cache_dirfd, TLS_SESSION_FILE ".new",
-	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* no O_TRUNC: a hard link is refused before anything is cut */
+	fd = spool_file_open(c->cache_dirfd, TLS_SESSION_FILE ".new",
+	    O_WRONLY | O_CREAT, 0600);
 	if (fd == -1)
 		return;
 	if (plat_lock(fd, PLAT_LOCK_NB) == -1) {
