@@ -616,11 +616,19 @@ masq_value(const char *v, size_t len, const struct msg_opts *o,
 	}
 }
 
+#define LINE_PIECE	16384	/* bytes of one input line held at once */
+#define IN_BUF_SIZE	8192
+
 struct reader {
-	FILE	*in;
+	int	 in;
 	FILE	*out;
-	char	*line;
-	size_t	 linesize;
+	char	 line[LINE_PIECE];	/* a line, or a piece of a long one */
+	size_t	 carry;		/* bytes kept at its start for the next */
+	int	 more;		/* the piece in line is not the line's end */
+	int	 cutting;	/* the long body line being cut was cut */
+	size_t	 lcol;		/* bytes of the long body line so far */
+	char	 ibuf[IN_BUF_SIZE];
+	size_t	 ipos, iend;
 	char	*hdr;
 	size_t	 hlen;
 	size_t	 hsize;
@@ -1126,9 +1134,13 @@ lone_dot(const char *line, size_t len)
 	    line[2] == '\n') || (len == 1 && line[0] == '.');
 }
 
-/* Keep a field's line, or continuation, for the end of the block. */
+/*
+ * Keep a field's line, or continuation, for the end of the block; not
+ * first: the next piece of a line over LINE_PIECE.
+ */
 static int
-hdr_add(struct reader *r, const char *line, size_t len, struct ferr *e)
+hdr_add(struct reader *r, const char *line, size_t len, int first,
+    struct ferr *e)
 {
 	char	*p;
 	size_t	 i;
@@ -1154,44 +1166,59 @@ hdr_add(struct reader *r, const char *line, size_t len, struct ferr *e)
 	}
 	memcpy(r->hdr + r->hlen, line, len);
 	r->hlen += len;
-	r->nlines++;
+	r->nlines += first;
 	return 0;
 }
 
 /*
- * One body line, with its line end if it has one. Over MSG_LINE_MAX
- * (RFC 5322 2.1.1) a text body is kept as it is, to be re-encoded at
- * the end; any other is cut at the limit with a line end and a space
- * put in, as Postfix does: encoded parts ignore it, and no byte is lost.
+ * One body line, with its line end if it has one, or a piece of it
+ * (r->more: the line goes on). Over MSG_LINE_MAX (RFC 5322 2.1.1) a
+ * text body is kept as it is, to be re-encoded at the end; any other is
+ * cut at the limit with a line end and a space put in, as Postfix does:
+ * encoded parts ignore it, and no byte is lost. A piece keeps what is
+ * left after its last cut in r->carry, so a line of any length is cut
+ * as if it were read whole; a cut made before the line's end is seen
+ * gets LF, which goes on the wire as CRLF all the same.
  */
 static int
 body_put(struct reader *r, const char *p, size_t len,
     struct msg_info *info, struct ferr *e)
 {
-	size_t	n = len, pos, cut, room = MSG_LINE_MAX;
-	const char *eol;
+	size_t	n = len, pos, cut, room;
+	const char *eol = "\n";
 
-	if (n > 0 && p[n - 1] == '\n' && --n > 0 && p[n - 1] == '\r')
+	if (!r->more && n > 0 && p[n - 1] == '\n' && --n > 0 &&
+	    p[n - 1] == '\r')
 		n--;
-	if (n <= MSG_LINE_MAX)
+	if (!r->more && !r->cutting && r->lcol == 0 && n <= MSG_LINE_MAX)
 		return put(r->out, p, len, info, e);
 	if (r->qp_ok) {
-		r->long_body = 1;
+		r->long_body |= r->lcol + n > MSG_LINE_MAX;
+		r->lcol = r->more ? r->lcol + n : 0;
 		return put(r->out, p, len, info, e);
 	}
-	eol = len - n == 2 ? "\r\n" : "\n";
+	if (!r->more && len - n == 2)
+		eol = "\r\n";
+	room = r->cutting ? MSG_LINE_MAX - 1 : MSG_LINE_MAX;
 	for (pos = 0; n - pos > room; pos = cut) {
 		cut = pos + room;
 		if (p[cut - 1] == '\r')	/* keep a CR with its LF */
 			cut--;
-		if ((pos > 0 && put(r->out, " ", 1, info, e) == -1) ||
+		if ((r->cutting && put(r->out, " ", 1, info, e) == -1) ||
 		    put(r->out, p + pos, cut - pos, info, e) == -1 ||
 		    put(r->out, eol, strlen(eol), info, e) == -1)
 			return -1;
+		r->cutting = 1;
 		room = MSG_LINE_MAX - 1;
 	}
-	if (put(r->out, " ", 1, info, e) == -1)
+	if (r->more) {		/* the rest waits for the next piece */
+		memmove(r->line, p + pos, n - pos);
+		r->carry = n - pos;
+		return 0;
+	}
+	if (r->cutting && put(r->out, " ", 1, info, e) == -1)
 		return -1;
+	r->cutting = 0;
 	return put(r->out, p + pos, len - pos, info, e);
 }
 
@@ -1445,25 +1472,75 @@ out:
 	return rc;
 }
 
+/*
+ * The next piece of input into r->line after the r->carry bytes kept
+ * there: up to and with an LF, or LINE_PIECE bytes of a longer line
+ * (r->more set), so memory never follows the longest line. A piece that
+ * stops short never ends in a CR, which may be half of a CRLF. Its
+ * length (0 at the end of input), or -1 with errno.
+ */
+static ssize_t
+next_piece(struct reader *r)
+{
+	size_t		 len = r->carry, n;
+	const char	*nl = NULL;
+	ssize_t		 got;
+
+	r->carry = 0;
+	r->more = 0;
+	while (len < LINE_PIECE && nl == NULL) {
+		if (r->ipos == r->iend) {
+			got = read(r->in, r->ibuf, sizeof(r->ibuf));
+			if (got == -1 && errno == EINTR)
+				continue;
+			if (got == -1)
+				return -1;
+			if (got == 0)
+				return (ssize_t)len;
+			r->ipos = 0;
+			r->iend = (size_t)got;
+		}
+		n = r->iend - r->ipos;
+		if (n > LINE_PIECE - len)
+			n = LINE_PIECE - len;
+		if ((nl = memchr(r->ibuf + r->ipos, '\n', n)) != NULL)
+			n = (size_t)(nl - (r->ibuf + r->ipos)) + 1;
+		memcpy(r->line + len, r->ibuf + r->ipos, n);
+		len += n;
+		r->ipos += n;
+	}
+	if (nl == NULL) {
+		r->more = 1;
+		if (r->line[len - 1] == '\r') {	/* still in ibuf */
+			len--;
+			r->ipos--;
+		}
+	}
+	return (ssize_t)len;
+}
+
 static int
 copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
     struct ferr *e)
 {
 	ssize_t	n;
 	size_t	len;
-	int	in_hdr = 1, first = 1;
+	int	in_hdr = 1, first = 1, fresh = 1, skip = 0, whole;
 
-	while ((n = getline(&r->line, &r->linesize, r->in)) > 0) {
+	/* fresh: this piece starts a line; first: the message's first */
+	for (; (n = next_piece(r)) > 0; fresh = !r->more) {
 		len = (size_t)n;
+		whole = fresh && !r->more;
 		if (memchr(r->line, '\0', len) != NULL)
 			return ferr_set(e, FE_DATA, 0, "message contains a "
 			    "NUL byte");
-		if (first) {
+		if (skip || (first && mbox_from(r->line, len))) {
 			first = 0;
-			if (mbox_from(r->line, len))
-				continue;
+			skip = r->more;		/* all of the From line */
+			continue;
 		}
-		if (o->dot_ends && lone_dot(r->line, len))
+		first = 0;
+		if (whole && o->dot_ends && lone_dot(r->line, len))
 			break;
 		if (!info->eightbit) {
 			size_t i;
@@ -1473,11 +1550,16 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 					info->eightbit = 1;
 			r->hdr8 = in_hdr && info->eightbit;
 		}
+		if (in_hdr && !fresh) {		/* the rest of a long field */
+			if (hdr_add(r, r->line, len, 0, e) == -1)
+				return -1;
+			continue;
+		}
 		if (in_hdr) {
 			switch (classify(r->line, len, r->hlen)) {
 			case HL_FIELD:
 			case HL_CONT:
-				if (hdr_add(r, r->line, len, e) == -1)
+				if (hdr_add(r, r->line, len, 1, e) == -1)
 					return -1;
 				continue;
 			case HL_END:
@@ -1510,7 +1592,7 @@ copy(struct reader *r, const struct msg_opts *o, struct msg_info *info,
 		if (body_put(r, r->line, len, info, e) == -1)
 			return -1;
 	}
-	if (ferror(r->in))
+	if (n == -1)
 		return ferr_set(e, FE_TEMP, errno, "read message");
 	if (in_hdr && hdr_end(r, o, info, e) == -1)
 		return -1;
@@ -1530,11 +1612,7 @@ msg_read(int in, int out, const struct msg_opts *o, struct msg_info *info,
 	info->size = info->wire = 0;
 	info->eightbit = 0;
 	info->added = 0;
-	if ((fd = dup(in)) == -1 || (r.in = fdopen(fd, "r")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return ferr_set(e, FE_OS, errno, "read message");
-	}
+	r.in = in;
 	if ((fd = dup(out)) == -1 || (r.out = fdopen(fd, "w")) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -1545,8 +1623,6 @@ msg_read(int in, int out, const struct msg_opts *o, struct msg_info *info,
 done:
 	if (r.out != NULL && fclose(r.out) == EOF && rc == 0)
 		rc = ferr_set(e, FE_TEMP, errno, "write message");
-	fclose(r.in);
-	free(r.line);
 	free(r.hdr);
 	free(r.old_from);
 	return rc;

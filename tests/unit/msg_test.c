@@ -400,6 +400,102 @@ cut_exact(struct t *t)
 	msg_addrs_free(&info.rcpts);
 }
 
+#define BIG_SIZE	(60 * 1024)	/* under a pipe's 64 KiB */
+
+/* msg_read over in (len bytes) into a fresh malloc'd, NUL-ended *out. */
+static int
+run_pieces(const char *in, size_t len, char **out, size_t *outlen)
+{
+	struct msg_opts	o = { .dot_ends = 1 };
+	struct msg_info	info;
+	struct ferr	e;
+	FILE		*tf = tmpfile();
+	int		 ip[2], rc = -1;
+	ssize_t		 n;
+
+	*out = calloc(1, 2 * BIG_SIZE);
+	if (tf == NULL || *out == NULL || pipe(ip) == -1)
+		return -1;
+	msg_addrs_init(&info.rcpts);
+	if (write(ip[1], in, len) == (ssize_t)len) {
+		close(ip[1]);
+		rc = msg_read(ip[0], fileno(tf), &o, &info, &e);
+	} else
+		close(ip[1]);
+	close(ip[0]);
+	lseek(fileno(tf), 0, SEEK_SET);
+	n = read(fileno(tf), *out, 2 * BIG_SIZE - 1);
+	*outlen = n > 0 ? (size_t)n : 0;
+	if (rc == 0 && info.size != (off_t)*outlen)
+		rc = -1;
+	fclose(tf);
+	msg_addrs_free(&info.rcpts);
+	return rc;
+}
+
+/*
+ * A line longer than msg.c holds at once (issue 15: memory followed
+ * the longest line) is read in pieces and cut exactly as a short one:
+ * 998 bytes, then " " and 997 a line, no byte lost, in header and body.
+ */
+static void
+piece_cases(struct t *t)
+{
+	static const char *const hdrs[] = {
+	    "Content-Type: application/octet-stream\n\n",
+	    "Content-Type: application/octet-stream\r\n\r\n", "X-Long: " };
+	char	*in = malloc(BIG_SIZE), *want = malloc(2 * BIG_SIZE), *out;
+	char	 a[8], b[8];
+	size_t	 n = 40000, len, wl, i, k, left, seg;
+	int	 rc;
+
+	if (in == NULL || want == NULL) {
+		T_OK(t, 0, "piece: memory");
+		return;
+	}
+	for (k = 0; k < 3; k++) {
+		const char *eol = k == 1 ? "\r\n" : "\n";
+
+		len = (size_t)snprintf(in, BIG_SIZE, "%s", hdrs[k]);
+		memset(in + len, 'x', n);
+		len += n;
+		len += (size_t)snprintf(in + len, BIG_SIZE - len, "%s%send%s",
+		    eol, k == 2 ? eol : "", eol);
+		rc = run_pieces(in, len, &out, &wl);
+		snprintf(a, sizeof(a), "%zu", k);
+		T_OK(t, rc == 0 && longest(out) <= MSG_LINE_MAX, a);
+		/* every x is there, one line of them cut where it must be */
+		for (i = 0, left = 0; i < wl; i++)
+			left += out[i] == 'x';
+		snprintf(b, sizeof(b), "%zu x", k);
+		T_OK(t, left == n, b);
+		if (k != 0) {
+			free(out);
+			continue;
+		}
+		/* LF input: byte for byte what a whole-line read gave */
+		wl = (size_t)snprintf(want, 2 * BIG_SIZE, "%s", hdrs[0]);
+		for (left = n, seg = MSG_LINE_MAX; left > seg; seg =
+		    MSG_LINE_MAX - 1) {
+			if (seg != MSG_LINE_MAX)
+				want[wl++] = ' ';
+			memset(want + wl, 'x', seg);
+			wl += seg;
+			want[wl++] = '\n';
+			left -= seg;
+		}
+		want[wl++] = ' ';
+		memset(want + wl, 'x', left);
+		wl += left;
+		wl += (size_t)snprintf(want + wl, 2 * BIG_SIZE - wl,
+		    "\nend\n");
+		T_STREQ(t, out, want, "piece: exact cut of a 40000-byte line");
+		free(out);
+	}
+	free(in);
+	free(want);
+}
+
 static void
 fold_cases(struct t *t)
 {
@@ -916,6 +1012,7 @@ msg_test(struct t *t)
 	read_cases(t);
 	refuse_cases(t);
 	fold_cases(t);
+	piece_cases(t);
 	long_body_cases(t);
 	fix_cases(t);
 	date_cases(t);
