@@ -1237,8 +1237,9 @@ conf_load(struct conf *c, const char *path, struct ferr *e)
 	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
 	    "aliases", e) == -1)
 		goto out;
-	if (c->password_file[0] != '\0' && conf_load_password_file(c, e) == -1)
-		goto out;
+	/* read when AUTH runs (conf_password), not for every run */
+	if (c->password_file[0] != '\0')
+		c->has_password = 1;
 	if (c->authinfo[0] != '\0' && conf_load_authinfo(c, e) == -1)
 		goto out;
 	if (conf_finish(c, e) == -1)
@@ -1246,8 +1247,49 @@ conf_load(struct conf *c, const char *path, struct ferr *e)
 	rc = 0;
 out:
 	file_free(buf, len);
+	/* what `password` or authinfo put here: conf_password reads again */
+	plat_wipe(c->password, sizeof(c->password));
 	if (rc == -1)
 		conf_wipe(c);
+	return rc;
+}
+
+int
+conf_password(const struct conf *c, char *out, size_t size,
+    struct ferr *e)
+{
+	struct conf	*t;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	mode_t		 mode;
+	int		 rc = -1;
+
+	if (size > 0)
+		out[0] = '\0';
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return ferr_set(e, FE_OS, errno, "password");
+	conf_init(t);
+	memcpy(t->smarthost, c->smarthost, sizeof(t->smarthost));
+	memcpy(t->password_file, c->password_file, sizeof(t->password_file));
+	memcpy(t->authinfo, c->authinfo, sizeof(t->authinfo));
+	if (c->password_file[0] != '\0')
+		rc = conf_load_password_file(t, e);
+	else if (c->authinfo[0] != '\0')
+		rc = conf_load_authinfo(t, e);
+	else if (file_read(c->path, &buf, &len, &mode, e) == 0) {
+		rc = conf_parse(t, buf, len, c->path, e);
+		file_free(buf, len);
+	}
+	if (rc == 0 && !t->has_password)
+		rc = ferr_set(e, FE_CONFIG, 0, "%s: the password is gone "
+		    "since ferry started", c->path);
+	if (rc == 0 && copy_str(out, size, t->password,
+	    strlen(t->password)) == -1)
+		rc = ferr_set(e, FE_SOFTWARE, 0, "password too long");
+	plat_wipe(t, sizeof(*t));
+	free(t);
+	if (rc == -1)
+		plat_wipe(out, size);
 	return rc;
 }
 

@@ -100,10 +100,12 @@ int	conf_parse_authinfo(struct conf *c, const char *text, size_t len,
  */
 int	conf_finish(struct conf *c, struct ferr *e);
 /*
- * Read and parse the file at path, then password_file and authinfo when
- * set, then conf_finish. A file that holds a secret (the config with a
- * `password` key, password_file, authinfo) and is readable by others
- * (mode & 004) is refused, naming the file. Errors are FE_CONFIG.
+ * Read and parse the file at path, then authinfo when set (for its
+ * user and mechanisms), then conf_finish. A file that holds a secret
+ * (the config with a `password` key, authinfo) and is readable by
+ * others (mode & 004) is refused, naming the file. Errors are
+ * FE_CONFIG. No password stays in c: has_password says one is set (by
+ * `password`, password_file or authinfo), conf_password reads it.
  */
 int	conf_load(struct conf *c, const char *path, struct ferr *e);
 /*
@@ -113,6 +115,16 @@ int	conf_load(struct conf *c, const char *path, struct ferr *e);
  * before connecting, not at load, so a message is still queued first.
  */
 int	conf_tls_port(const struct conf *c, struct ferr *e);
+/*
+ * The password of a loaded config, read now from where it says (the
+ * config's own `password` line, password_file or the authinfo entry)
+ * into out (size bytes), for AUTH: so a run that does not authenticate
+ * never reads it, and one that does holds it only until it wipes out.
+ * password_file is checked here (readable by others, empty first
+ * line); errors are FE_CONFIG, and out is wiped on failure.
+ */
+int	conf_password(const struct conf *c, char *out, size_t size,
+	    struct ferr *e);
 /*
  * The name this host goes by: helo, else the system's host name, else
  * "localhost". For EHLO, the default sender and Message-IDs.

@@ -686,15 +686,10 @@ greeting_fail(struct smtp_session *s, struct ferr *e)
 static int
 get_secret(const struct conf *c, char *pass, size_t size, struct ferr *e)
 {
-	size_t	len = strlen(c->password);
-
 	if (c->password_command[0] != '\0')
 		return secret_run(c->password_command, c->timeout, pass, size,
 		    e);
-	if (len >= size)
-		return ferr_set(e, FE_SOFTWARE, 0, "password too long");
-	memcpy(pass, c->password, len + 1);
-	return 0;
+	return conf_password(c, pass, size, e);	/* read now, not kept */
 }
 
 static int

@@ -188,6 +188,27 @@ else
 	nok "plain ferry -bs did not start"
 fi
 
+# ---- 8: the password is read when AUTH runs, not before ----
+lconf=$(hostconf h71lazy implicit "$SH_PORT_SMTPS")
+sed -i "s|^password_file .*|password_file $h/no-such-pw|" "$lconf"
+ferry_run "$lconf" -odq -f "s71@$SH_DOMAIN" "t71lazy@$SH_DOMAIN" \
+    < "$(mkmsg t71lazy "t71lazy@$SH_DOMAIN")"
+check "secret: -odq does not read the password file" \
+    eval 'expect_rc 0 && [ "$(queued "$lconf")" -eq 1 ]'
+printf 'EHLO x\r\nMAIL FROM:<s71@%s>\r\nRCPT TO:<t71lazy@%s>\r\nDATA\r\n%b' \
+    "$SH_DOMAIN" "$SH_DOMAIN" 'Subject: bs\r\n\r\nhi\r\n.\r\nQUIT\r\n' \
+    > "$h/bs.in"
+ferry_run "$lconf" -bs -odq < "$h/bs.in"
+check "secret: -bs -odq does not read the password file" \
+    eval 'expect_rc 0 && [ "$(queued "$lconf")" -eq 2 ]'
+ferry_run "$lconf" -q < /dev/null
+check "secret: AUTH reads it, and says what is wrong" \
+    eval 'grep -q "no-such-pw: No such file" "$SYSLOG_FILE" &&
+    [ "$(queued "$lconf")" -eq 2 ]'
+cp "$E2E_WORK/password" "$h/no-such-pw"
+ferry_run "$lconf" -q < /dev/null
+check "secret: once it is there, both go" landed t71lazy 2
+
 # ---- 10: memory does not follow the longest line ----
 # peak RSS (KB) of ferry queueing FILE (-odq), through a small static
 # launcher: a child's peak counts the image it forked from (lib/maxrss.c)

@@ -636,11 +636,30 @@ load(struct conf *c, const char *path, struct ferr *e)
 	return conf_load(c, path, e);
 }
 
+/* What conf_password reads for c: 0 and the password, or -1 and e. */
+static int
+pw_read(const struct conf *c, char *buf, size_t size, struct ferr *e)
+{
+	ferr_clear(e);
+	return conf_password(c, buf, size, e);
+}
+
+static int
+pw_is(const struct conf *c, const char *want)
+{
+	char		buf[CONF_PASS_SIZE];
+	struct ferr	e;
+
+	return pw_read(c, buf, sizeof(buf), &e) == 0 &&
+	    strcmp(buf, want) == 0;
+}
+
 static void
 test_load(struct t *t)
 {
 	char		 dir[] = "/tmp/ferry-conf-XXXXXX";
 	char		 cf[256], pw[256], ai[256], want[1024], *big;
+	char		 got[CONF_PASS_SIZE];
 	struct conf	 c;
 	struct ferr	 e;
 	size_t		 i;
@@ -657,8 +676,9 @@ test_load(struct t *t)
 	    "smtp.example.com\nuser bob\npassword " TPASS "\n", 0600) == 0,
 	    "write config");
 	rc = load(&c, cf, &e);
-	T_OK(t, rc == 0 && strcmp(c.password, TPASS) == 0 && c.port == 465,
-	    "config 0600 with password");
+	T_OK(t, rc == 0 && c.has_password && c.password[0] == '\0' &&
+	    pw_is(&c, TPASS) && c.port == 465,
+	    "config 0600 with password: read again for AUTH, not kept");
 	T_STREQ(t, c.path, cf, "path kept");
 	conf_wipe(&c);
 
@@ -685,8 +705,8 @@ test_load(struct t *t)
 	T_OK(t, put(pw, sizeof(pw), dir, "pw", TPASS "\r\nsecond line\n",
 	    0600) == 0, "write pw");
 	rc = load(&c, cf, &e);
-	T_OK(t, rc == 0 && c.has_password && strcmp(c.password, TPASS) == 0,
-	    "relative password_file, CRLF stripped");
+	T_OK(t, rc == 0 && c.has_password && c.password[0] == '\0' &&
+	    pw_is(&c, TPASS), "relative password_file, CRLF stripped");
 	T_STREQ(t, c.password_file, pw, "password_file resolved");
 	snprintf(want, sizeof(want), "%s/ca.pem", dir);
 	T_STREQ(t, c.tls_ca_file, want, "tls_ca_file resolved");
@@ -694,21 +714,27 @@ test_load(struct t *t)
 	chmod(pw, 0604);
 	snprintf(want, sizeof(want), "%s: holds a password but is readable "
 	    "by others (mode 0604); chmod o-r %s", pw, pw);
-	check_err(t, load(&c, cf, &e), &e, want, "password_file 0604");
+	/* password_file is read for AUTH only: its faults show then */
+	T_OK(t, load(&c, cf, &e) == 0, "password_file 0604: not read yet");
+	check_err(t, pw_read(&c, got, sizeof(got), &e), &e, want,
+	    "password_file 0604");
+	T_OK(t, got[0] == '\0', "password_file 0604: nothing returned");
 
 	T_OK(t, put(pw, sizeof(pw), dir, "pw", TPASS, 0400) == 0, "write pw");
-	T_OK(t, load(&c, cf, &e) == 0 && strcmp(c.password, TPASS) == 0,
+	T_OK(t, load(&c, cf, &e) == 0 && pw_is(&c, TPASS),
 	    "password_file without newline");
 	T_OK(t, put(pw, sizeof(pw), dir, "pw", "\n" TPASS "\n", 0600) == 0,
 	    "write pw");
-	check_err(t, load(&c, cf, &e), &e, "first line is empty",
-	    "password_file empty first line");
+	check_err(t, pw_read(&c, got, sizeof(got), &e), &e,
+	    "first line is empty", "password_file empty first line");
 	T_OK(t, put(pw, sizeof(pw), dir, "pw", "", 0600) == 0, "write pw");
-	check_err(t, load(&c, cf, &e), &e, "first line is empty",
-	    "password_file empty");
+	check_err(t, pw_read(&c, got, sizeof(got), &e), &e,
+	    "first line is empty", "password_file empty");
 	unlink(pw);
 	snprintf(want, sizeof(want), "%s: No such file or directory", pw);
-	check_err(t, load(&c, cf, &e), &e, want, "password_file missing");
+	T_OK(t, load(&c, cf, &e) == 0, "password_file missing: not read yet");
+	check_err(t, pw_read(&c, got, sizeof(got), &e), &e, want,
+	    "password_file missing");
 
 	T_OK(t, put(pw, sizeof(pw), dir, "pw", TPASS "\n", 0600) == 0,
 	    "write pw");
@@ -726,8 +752,8 @@ test_load(struct t *t)
 	    "write authinfo");
 	rc = load(&c, cf, &e);
 	T_OK(t, rc == 0 && strcmp(c.user, "alice") == 0 &&
-	    strcmp(c.password, TPASS) == 0 && c.auth == CONF_AUTH_PLAIN,
-	    "relative authinfo");
+	    c.password[0] == '\0' && pw_is(&c, TPASS) &&
+	    c.auth == CONF_AUTH_PLAIN, "relative authinfo");
 	chmod(ai, 0644);
 	snprintf(want, sizeof(want), "%s: holds a password but is readable "
 	    "by others (mode 0644); chmod o-r %s", ai, ai);
