@@ -447,6 +447,9 @@ spool_file_open(int dirfd, const char *name, int flags, mode_t mode)
 
 	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC, mode);
+	/* a symlink (ELOOP; EMLINK on FreeBSD), a FIFO nobody reads */
+	if (fd == -1 && (errno == ELOOP || errno == EMLINK || errno == ENXIO))
+		errno = EPERM;
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || fstat(dirfd, &dir) == -1) {
