@@ -1,4 +1,6 @@
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +41,11 @@ enum mode {
 	MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY,
 	MODE_NEWALIASES, MODE_SERVE, MODE_HOSTSTAT
 };
-enum deliver { DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
+/*
+ * DELIVER_WAIT, the default: deliver, waiting at most HANDOFF_MS for
+ * the outcome before a detached child carries on (see handoff()).
+ */
+enum deliver { DELIVER_WAIT, DELIVER_NOW, DELIVER_BACKGROUND, DELIVER_QUEUE };
 
 struct opts {
 	enum mode	 mode;
@@ -726,6 +732,19 @@ out:
 	return rc;
 }
 
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	for (; len > 0; p += n, len -= (size_t)n)
+		if ((n = write(fd, p, len)) == -1 && errno != EINTR)
+			return -1;
+		else if (n == -1)
+			n = 0;
+	return 0;
+}
+
 /* The foreground attempt's outcome as an exit status. */
 static int
 foreground(const struct opts *o, struct queue *q, struct spool_msg *m,
@@ -765,6 +784,37 @@ foreground(const struct opts *o, struct queue *q, struct spool_msg *m,
 	return rc;
 }
 
+/*
+ * Fork a child that outlives its caller: a session of its own, and
+ * /dev/null on stdin, stdout and stderr (errfd on stderr when it is not
+ * -1), so that no pipe of the caller's (PHP's popen, cron's) stays open
+ * behind it. In an empty jail with no /dev/null a directory takes the
+ * caller's place: reads and writes on it fail instead of landing in a
+ * file. Returns fork's value.
+ */
+static pid_t
+detach(int errfd)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fd = open("/", O_RDONLY | O_DIRECTORY);
+	if (fd != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(errfd != -1 ? errfd : fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (errfd > STDERR_FILENO)
+		close(errfd);
+	return 0;
+}
+
 /* -odb: the child delivers, the caller goes on at once. */
 static int
 background(struct queue *q, struct spool_msg *m, struct spool_env *env)
@@ -772,37 +822,92 @@ background(struct queue *q, struct spool_msg *m, struct spool_env *env)
 	struct queue_result res;
 	struct ferr	 e;
 	pid_t		 pid;
-	int		 fd;
 
-	pid = fork();
-	if (pid == -1) {
-		spool_release(m);	/* queued: a queue run sends it */
+	pid = detach(-1);
+	if (pid != 0) {
+		/* the child keeps the lock; on no child a queue run sends it */
+		spool_release(m);
 		return EX_OK;
-	}
-	if (pid > 0) {
-		spool_release(m);	/* the child keeps the lock */
-		return EX_OK;
-	}
-	setsid();
-	/*
-	 * An empty jail may have no /dev/null. A directory fd takes the
-	 * caller's place all the same: the caller's pipes close, and any
-	 * read or write on it fails instead of landing in a file.
-	 */
-	if ((fd = open("/dev/null", O_RDWR)) == -1)
-		fd = open("/", O_RDONLY | O_DIRECTORY);
-	if (fd != -1) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
 	}
 	if (queue_deliver(q, m, env, &res, &e) == 0)
 		queue_result_free(&res);
 	(void)queue_flush_bounces(q, &e);
 	queue_end(q);
 	_exit(EX_OK);
+}
+
+/* The default wait for the outcome, before the child goes on alone. */
+#define HANDOFF_MS	1000
+
+/*
+ * The default mode. A dead or silent smart host costs `timeout` for the
+ * greeting and again for the TLS probe, and cron, PHP's mail() and a
+ * web request behind it cannot pass -odb. The message is already
+ * durable, so a child delivers it and the caller waits at most
+ * HANDOFF_MS: when the child ends within it, its lines (errors,
+ * refusals) and exit status are the caller's, as in -odi; when not,
+ * the caller exits 0 and the child goes on alone, its lines dropped
+ * (the log has the outcome). A person at a terminal, or with -v, gets
+ * -odi instead: the whole wait, and why delivery failed.
+ */
+static int
+handoff(const struct opts *o, struct queue *q, struct spool_msg *m,
+    struct spool_env *env, struct ferr *e)
+{
+	struct pollfd	pfd;
+	struct timespec	t0, t1;
+	char		buf[512];
+	long		left;
+	ssize_t		n;
+	pid_t		pid;
+	int		p[2], st, rc;
+
+	if (pipe(p) == -1)
+		return background(q, m, env);
+	if ((pid = detach(p[1])) == 0) {
+		close(p[0]);
+		rc = foreground(o, q, m, env, e);
+		if (rc == -1) {
+			fprintf(stderr, "ferry: %s\n", e->text);
+			rc = ferr_exit(e);
+		}
+		queue_end(q);
+		_exit(rc);
+	}
+	close(p[1]);
+	spool_release(m);	/* the child keeps the lock */
+	if (pid == -1) {
+		close(p[0]);
+		return EX_OK;	/* queued: a queue run sends it */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = HANDOFF_MS - ((t1.tv_sec - t0.tv_sec) * 1000L +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (left <= 0 || (poll(&pfd, 1, (int)left) == -1 &&
+		    errno != EINTR))
+			break;
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		if ((n = read(p[0], buf, sizeof(buf))) > 0) {
+			(void)write_all(STDERR_FILENO, buf, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		/* the child is done: its status is ours */
+		close(p[0]);
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
+		return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
+	}
+	close(p[0]);
+	log_info("%s: queued; delivery goes on in the background (pid %ld)",
+	    m->id, (long)pid);
+	return EX_OK;
 }
 
 static int
@@ -835,8 +940,11 @@ submit(const struct conf *c, const struct opts *o, struct spool *sp,
 	restrict_caller(&q);
 	if (o->deliver == DELIVER_BACKGROUND)
 		rc = background(&q, &m, &env);
-	else
+	else if (o->deliver == DELIVER_NOW || o->verbose ||
+	    isatty(STDERR_FILENO))
 		rc = foreground(o, &q, &m, &env, e);
+	else
+		rc = handoff(o, &q, &m, &env, e);
 	queue_end(&q);
 	spool_env_free(&env);
 	return rc;
@@ -1064,19 +1172,6 @@ bs_abort(void *arg)
 	b->m_open = b->raw_open = 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	for (; len > 0; p += n, len -= (size_t)n)
-		if ((n = write(fd, p, len)) == -1 && errno != EINTR)
-			return -1;
-		else if (n == -1)
-			n = 0;
-	return 0;
-}
-
 /*
  * -bs: speak SMTP on stdin and stdout, as mutt and some PHP setups
  * want; what is queued goes out when the dialogue ends.
@@ -1124,9 +1219,14 @@ serve_stdio(const struct conf *c, const struct opts *o, struct spool *sp,
 	free(sv);
 	if (rc == -1)
 		return -1;
-	if (b.queued > 0 && o->deliver != DELIVER_QUEUE)
+	if (b.queued == 0 || o->deliver == DELIVER_QUEUE)
+		return EX_OK;
+	if (o->deliver == DELIVER_NOW)
 		return run_queue(c, o, sp, e);
-	return EX_OK;
+	/* the client has its replies: it need not wait for the relay */
+	if (detach(-1) != 0)
+		return EX_OK;
+	_exit(run_queue(c, o, sp, e) == -1 ? ferr_exit(e) : EX_OK);
 }
 
 /*
