@@ -25,7 +25,7 @@ fault_case() {
 	printf 'Subject: %s\n\nbody of %s\n' "$tag" "$tag" > "$E2E_WORK/f.eml"
 	fault_rules f "$step $action"
 	t0=$(date +%s)
-	ferry_run "$fconf" -f "faulty@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
+	ferry_run "$fconf" -odi -f "faulty@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
 	    < "$E2E_WORK/f.eml"
 	t1=$(date +%s)
 	if [ "$action" = stall ]; then

@@ -19,7 +19,7 @@ printf 'Subject: drip\n\ndrip body\n' > "$E2E_WORK/rp.eml"
 for step in greeting ehlo mail; do
 	fault_rules rp "$step drip 250 this reply takes a long time to arrive"
 	m=$(log_mark "$(fault_log rp)")
-	ferry_run "$rpconf" -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
+	ferry_run "$rpconf" -odi -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
 	    < "$E2E_WORK/rp.eml"
 	check "drip at $step: queued, exit 0" expect_rc 0
 	# 3 s of a 48-byte reply: ferry left after about 3 of the bytes
@@ -35,7 +35,7 @@ check "dripped messages delivered later" eval '[ "$(rp_mail "drip body")" -eq 3 
 for step in greeting ehlo; do
 	fault_rules rp "$step endless"
 	m=$(log_mark "$(fault_log rp)")
-	ferry_run "$rpconf" -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
+	ferry_run "$rpconf" -odi -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
 	    < "$E2E_WORK/rp.eml"
 	# a protocol error, as for any reply that is not SMTP: kept, 76
 	check "endless $step reply: kept, exit 76" expect_rc 76
@@ -54,7 +54,7 @@ ferry_run "$rpconf" -q < /dev/null
 for step in ehlo mail eod; do
 	fault_rules rp "$step stall"
 	m=$(log_mark "$(fault_log rp)")
-	ferry_run "$rpconf" -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
+	ferry_run "$rpconf" -odi -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
 	    < "$E2E_WORK/rp.eml"
 	check "stall at $step: queued, exit 0" expect_rc 0
 	check "stall at $step: no QUIT into the stall" eval 'rp_since "$m" |
@@ -71,7 +71,7 @@ for how in data chunking; do
 	printf 'Subject: smuggle-%s\n\nline\r.\r\nMAIL FROM:<evil@%s>\r\nRCPT TO:<victim@%s>\r\nDATA\r\nevil\nend %s\n' \
 	    "$how" "$SH_DOMAIN" "$SH_DOMAIN" "$how" > "$E2E_WORK/rp.eml"
 	m=$(log_mark "$(fault_log rp)")
-	ferry_run "$rpconf" -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
+	ferry_run "$rpconf" -odi -f "s@$SH_DOMAIN" "rcpt@$SH_DOMAIN" \
 	    < "$E2E_WORK/rp.eml"
 	check "bare CR ($how): sent" expect_rc 0
 	check "bare CR ($how): one message, no MAIL from the body" eval '

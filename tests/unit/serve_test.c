@@ -11,6 +11,7 @@
 #define F_BEGIN		0x1	/* begin fails */
 #define F_DATA		0x2	/* data fails */
 #define F_END		0x4	/* end fails */
+#define F_END_DATA	0x100	/* end finds the content bad */
 
 /* The caller's side: keeps the message and what end was given. */
 struct fake {
@@ -61,6 +62,8 @@ fake_end(void *arg, const char *from, const struct msg_addrs *rcpts,
 		    i ? "|" : "", rcpts->v[i]);
 	if (f->fail & F_END)
 		return ferr_set(e, FE_TEMP, 0, "spool full");
+	if (f->fail & F_END_DATA)
+		return ferr_set(e, FE_DATA, 0, "message contains a NUL byte");
 	snprintf(reply, replysize, "250 2.0.0 queued as %d", f->ends);
 	return 0;
 }
@@ -199,6 +202,10 @@ static const struct scase cases[] = {
 	  "RCPT TO:<x@y>\r\n", F_END, 0,
 	  MAIL_OK RCPT_OK GO "451 4.3.0 spool full\r\n"
 	  "503 5.5.1 Need MAIL before RCPT\r\n", NULL, "a@b>x@y", 1, 1 },
+	{ "end finds bad content: 554, not a retry",
+	  "MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\nm\r\n.\r\n", F_END_DATA,
+	  0, MAIL_OK RCPT_OK GO "554 5.6.0 message contains a NUL byte\r\n",
+	  NULL, "a@b>x@y", 1, 1 },
 	{ "data fails: read to the dot, 451",
 	  "MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\nm\r\nQUIT\r\n.\r\n"
 	  "NOOP\r\n", F_DATA, 0,
