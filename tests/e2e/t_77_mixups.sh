@@ -21,7 +21,7 @@ mixup() {
 	shift 2
 	printf 'Subject: %s\n\nmixup\n' "$desc" > "$E2E_WORK/mix.eml"
 	m=$(log_mark "$SYSLOG_FILE")
-	ferry_run "$conf" -f "s@$SH_DOMAIN" "mix@$SH_DOMAIN" \
+	ferry_run "$conf" -odi -f "s@$SH_DOMAIN" "mix@$SH_DOMAIN" \
 	    < "$E2E_WORK/mix.eml"
 	check "$desc: exit 78" expect_rc 78
 	check "$desc: one line on stderr" eval '[ "$(wc -l < "$ERR")" -eq 1 ]'
