@@ -150,7 +150,7 @@ ferry_$(VERSION)_amd64.deb: ferry $(DEB_SRCS)
 	VERSION=$(VERSION) scripts/deb ferry amd64 .
 ferry_$(VERSION)_arm64.deb: ferry-aarch64 $(DEB_SRCS)
 	VERSION=$(VERSION) scripts/deb ferry-aarch64 arm64 .
-check: deb
+check e2e: deb
 clean distclean: clean-deb
 clean-deb:
 	rm -f ferry_*.deb
