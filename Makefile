@@ -1,7 +1,8 @@
 # ferry: a static sendmail that relays to one smart host over TLS.
 # `make` builds ./ferry; `make check` runs every test; `make demo` shows it.
 # `make ARCH=aarch64` builds ./ferry-aarch64 (static arm64, musl);
-# `make dist` the release tarball with both.
+# `make dist` the release tarball with both. `make freebsd
+# FREEBSD_SYSROOT=DIR` builds ./ferry-freebsd-amd64 (README "FreeBSD").
 
 VERSION		= 0.1.0
 BUILD		?= build
@@ -13,18 +14,39 @@ SPOOLDIR	?= /var/spool/ferry
 
 MUSL_CC		?= musl-gcc
 HOST_CC		?= gcc
+# Where the release build finds BearSSL and libtomcrypt, and mkanchors.
+REL_DEPS	= $(DEPS)/musl
+HOST_DEPS	= $(DEPS)/host
+DEPS_CMD	= scripts/deps $(BUILD)
+
+# A FreeBSD host (README "FreeBSD"): `gmake` with base cc (clang),
+# static against base libc. BearSSL and libtomcrypt come from the same
+# pinned archives, built by scripts/deps-src (no apt) into $(DEPS)/cc;
+# the trust anchors from ca_root_nss (pkg install ca_root_nss).
+UNAME_S		?= $(shell uname -s)
+ifeq ($(UNAME_S),FreeBSD)
+MUSL_CC		= cc
+HOST_CC		= cc
+REL_DEPS	= $(DEPS)/cc
+HOST_DEPS	= $(DEPS)/cc
+DEPS_CMD	= scripts/deps-src $(BUILD) && touch $(DEPS)/stamp
+EXTRA_WARN	= -Wno-unknown-warning-option
+ifeq ($(origin TRUST_BUNDLE),file)
+TRUST_BUNDLE	= /usr/local/share/certs/ca-root-nss.crt
+endif
+endif
 
 # Cutting diagnostic text to fit is intended; paths and commands are checked.
 WARN		= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-		  -Wno-format-truncation
+		  -Wno-format-truncation $(EXTRA_WARN)
 STD		= -std=c11 -D_POSIX_C_SOURCE=200809L
 DEFS		= -DFERRY_VERSION='"$(VERSION)"' -DBEARSSL_VERSION='"0.6"' \
 		  -DSYSCONFDIR='"$(SYSCONFDIR)"' -DSPOOLDIR='"$(SPOOLDIR)"'
 # Release flags: size first; sections let the linker drop what is unused.
 REL_CFLAGS	= -Os -ffunction-sections -fdata-sections $(STD) $(WARN) $(DEFS) \
-		  -I$(DEPS)/musl/include -Isrc
+		  -I$(REL_DEPS)/include -Isrc
 REL_LDFLAGS	= -static -s -Wl,--gc-sections -Wl,--build-id=none
-REL_LIBS	= $(DEPS)/musl/lib/libbearssl.a $(DEPS)/musl/lib/libtomcrypt.a
+REL_LIBS	= $(REL_DEPS)/lib/libbearssl.a $(REL_DEPS)/lib/libtomcrypt.a
 # Tests: glibc, because ASan does not run on musl.
 TEST_CFLAGS	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  $(STD) $(WARN) $(DEFS) -I$(DEPS)/host/include -Isrc -Itests/unit
@@ -59,12 +81,12 @@ endif
 
 deps: $(DEPS)/stamp
 $(DEPS)/stamp: scripts/deps scripts/deps.sha256
-	scripts/deps $(BUILD)
+	$(DEPS_CMD)
 
 $(BUILD)/mkanchors: certs/mkanchors.c src/ta.c src/ferr.c src/ta.h $(DEPS)/stamp
-	$(HOST_CC) -O1 $(STD) $(WARN) -I$(DEPS)/host/include -Isrc \
+	$(HOST_CC) -O1 $(STD) $(WARN) -I$(HOST_DEPS)/include -Isrc \
 	    certs/mkanchors.c src/ta.c src/ferr.c \
-	    $(DEPS)/host/lib/libbearssl.a -o $@
+	    $(HOST_DEPS)/lib/libbearssl.a -o $@
 
 $(BUILD)/anchors.c: $(BUILD)/mkanchors $(TRUST_BUNDLE)
 	$(BUILD)/mkanchors $(TRUST_BUNDLE) > $@.tmp && mv $@.tmp $@
@@ -88,7 +110,7 @@ $(REL_LIBS) $(TEST_LIBS): $(DEPS)/stamp
 A64		= $(DEPS)/musl-aarch64
 A64_CC		= aarch64-linux-gnu-gcc \
 		  -specs=$(DEPS)/sysroot-aarch64/musl-gcc.specs
-A64_CFLAGS	= $(REL_CFLAGS:-I$(DEPS)/musl/include=-I$(A64)/include)
+A64_CFLAGS	= $(REL_CFLAGS:-I$(REL_DEPS)/include=-I$(A64)/include)
 A64_OBJS	= $(OBJS:$(BUILD)/rel/%=$(BUILD)/rel-aarch64/%)
 A64_LIBS	= $(A64)/lib/libbearssl.a $(A64)/lib/libtomcrypt.a
 QEMU		= qemu-aarch64-static
@@ -162,6 +184,20 @@ repro: ferry ferry-aarch64
 clang-check: $(DEPS)/stamp
 	scripts/clang-check $(BUILD)
 
+# FreeBSD amd64 from Linux (scripts/freebsd-build, README "FreeBSD"):
+# `make freebsd FREEBSD_SYSROOT=DIR [FREEBSD_MAJOR=14]` makes the static
+# ./ferry-freebsd-amd64 from a sysroot unpacked from base.txz; with a
+# headers-only sysroot it is a compile and link check. The script takes
+# ferry's compiler flags from freebsd-flags.
+FREEBSD_MAJOR	?= 14
+.PHONY: freebsd freebsd-flags
+freebsd: $(BUILD)/anchors.c
+	@test -n "$(FREEBSD_SYSROOT)" || { echo "FREEBSD_SYSROOT=DIR, please" >&2; exit 64; }
+	BUILD=$(BUILD) scripts/freebsd-build $(FREEBSD_SYSROOT) $(FREEBSD_MAJOR)
+freebsd-flags:
+	$(info $(REL_CFLAGS:-I$(REL_DEPS)/include=))
+	@:
+
 $(BUILD)/unit: $(UNIT_SRCS) $(HDRS) $(TEST_LIBS)
 	$(HOST_CC) $(TEST_CFLAGS) $(UNIT_SRCS) $(TEST_LIBS) -o $@
 
@@ -229,6 +265,7 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/mkanchors $(BUILD)/anchors.c ferry
+	rm -rf $(BUILD)/freebsd ferry-freebsd-amd64
 
 # Also forgets the downloaded and built libraries.
 distclean:
