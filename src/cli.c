@@ -66,6 +66,7 @@ struct opts {
 	struct msg_opts	 msg;
 	char		**rcpts;
 	int		 nrcpts;
+	int		 bad_syntax;	/* an unknown option: show usage */
 };
 
 static void
@@ -332,9 +333,11 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 		o->mode = MODE_RUN;
 		break;
 	case ':':
+		o->bad_syntax = 1;
 		return ferr_set(e, FE_USAGE, 0, "option -%c needs a value",
 		    optopt);
 	default:
+		o->bad_syntax = 1;
 		return ferr_set(e, FE_USAGE, 0, "unknown option -%c",
 		    optopt);
 	}
@@ -1341,7 +1344,8 @@ cli_main(int argc, char **argv)
 	umask(027);
 	if (parse_args(argc, argv, &o, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
-		usage();
+		if (o.bad_syntax)	/* else the one line says it all */
+			usage();
 		return ferr_exit(&e);
 	}
 	if (o.mode == MODE_VERSION)

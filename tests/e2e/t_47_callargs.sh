@@ -74,7 +74,7 @@ check "\"x\\\"y\"@domain: taken" expect_rc 0
 long=$(printf 'a%.0s' $(seq 250))@$SH_DOMAIN
 ferry_run "$qconf" -odq -f "$long" "x@$SH_DOMAIN" < "$msg"
 check "-f over 255 bytes: exit 64, one line" eval \
-    'expect_rc 64 &&
+    'expect_rc 64 && [ "$(wc -l < "$ERR")" -eq 1 ] &&
     grep -q "sender over 255 bytes" "$ERR"'
 check "-f over 255 bytes: nothing queued" eval '[ "$(queued "$qconf")" -eq 2 ]'
 ferry_run "$caconf" -f "<angle@$SH_DOMAIN>" "angle@$SH_DOMAIN" < "$msg"
@@ -84,7 +84,8 @@ check "-f <addr>: the sender without angles" eval \
 # -L with a newline would forge a syslog line (issue 15 item 12)
 ferry_run "$qconf" -odq -L "$(printf 'tag\nferry: forged')" \
     "x@$SH_DOMAIN" < "$msg"
-check "-L with a newline: exit 64" eval 'expect_rc 64 &&
+check "-L with a newline: exit 64, one line" eval 'expect_rc 64 &&
+    [ "$(wc -l < "$ERR")" -eq 1 ] &&
     grep -q -- "-L: control character" "$ERR"'
 
 # Started with stdout closed, the spool's directory took fd 1, and the
