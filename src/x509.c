@@ -45,13 +45,12 @@ der_get(struct der *in, int *tag, struct der *val, struct der *tlv)
 		hdr = 2;
 		v = in->p[1];
 	} else {
+		/* a longer form than DER's shortest is let pass, as minimal does */
 		n = in->p[1] & 0x7f;
-		if (n == 0 || n > 3 || in->len < 2 + n || in->p[2] == 0)
+		if (n == 0 || n > 4 || in->len < 2 + n)
 			return -1;
 		for (i = 0; i < n; i++)
 			v = (v << 8) | in->p[2 + i];
-		if (v < 0x80)
-			return -1;	/* DER: shortest form */
 		hdr = 2 + n;
 	}
 	if (v > in->len - hdr)
