@@ -271,7 +271,8 @@ session_key(const struct tls_conn *c, const char *name,
 	size_t		 i;
 
 	br_sha256_init(&h);
-	hash_str(&h, "ferry tls-session 1");
+	/* 2: sessions checked before the x509.c policy are not resumed */
+	hash_str(&h, "ferry tls-session 2");
 	hash_str(&h, c->cache_host);
 	put_be(n, c->cache_port, 8);
 	br_sha256_update(&h, n, sizeof(n));
