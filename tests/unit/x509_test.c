@@ -3,12 +3,47 @@
  * x509-limbo driver (tests/limbo) and the handshakes (t_22_x509) then
  * exercise on whole chains: wildcards, name constraints, addresses.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "t.h"
 #include "x509.h"
 
 #define S(s)	(const unsigned char *)(s), strlen(s)
+
+/* One certificate of n bytes (junk) through the engine; its reason. */
+static const char *
+one_cert(size_t n)
+{
+	static struct x509_engine x;	/* 40 KB: off the stack */
+	static unsigned char	der[X509_CHAIN_SIZE + 1];
+	static const br_x509_trust_anchor none[1];
+	struct x509_trust	tr = { none, 0, NULL, 0, NULL, 0 };
+	const br_x509_class	**vt = &x.vtable;
+
+	memset(der, 0x30, sizeof(der));
+	x509_engine_init(&x, &tr);
+	(*vt)->start_chain(vt, "mail.example.com");
+	(*vt)->start_cert(vt, (uint32_t)n);
+	(*vt)->append(vt, der, n / 2);
+	(*vt)->append(vt, der + n / 2, n - n / 2);
+	(*vt)->end_cert(vt);
+	if ((*vt)->end_chain(vt) == 0)
+		return "accepted";
+	return x509_why(&x) != NULL ? x509_why(&x) : "";
+}
+
+/* The path is kept whole: X509_CHAIN_SIZE bytes, and not one more. */
+static void
+engine_limits(struct t *t)
+{
+	T_OK(t, strstr(one_cert(X509_CHAIN_SIZE + 1), "too large") != NULL,
+	    "a certificate over the chain buffer: too large");
+	T_OK(t, strstr(one_cert(X509_CHAIN_SIZE), "not valid DER") != NULL,
+	    "a certificate that fills it exactly is parsed");
+	T_OK(t, strstr(one_cert(100), "not valid DER") != NULL,
+	    "junk is not X.509");
+}
 
 void
 x509_test(struct t *t)
@@ -85,4 +120,5 @@ x509_test(struct t *t)
 	T_OK(t, !x509_dns_valid(S("a b.test")), "space");
 	T_OK(t, x509_spki_sha256((const unsigned char *)"\x30\x03\x02\x01\x01",
 	    5, (unsigned char[X509_PIN_SIZE]){ 0 }) == -1, "pin of junk");
+	engine_limits(t);
 }
