@@ -700,6 +700,22 @@ spool_ids_free(struct spool_ids *ids)
 	ids->n = 0;
 }
 
+/*
+ * An entry's file did not open (errno): 0 when it is gone (another
+ * process finished it), else -1; one that fails spool_file_open's
+ * checks is FE_DATA, left where it is for the admin.
+ */
+static int
+open_error(const char *file, struct ferr *e)
+{
+	if (errno == ENOENT)
+		return 0;
+	if (errno == EPERM)
+		return ferr_set(e, FE_DATA, 0, "%s: not a regular file with "
+		    "one link; left alone", file);
+	return ferr_set(e, FE_TEMP, errno, "open %s", file);
+}
+
 static int
 read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
 {
@@ -708,14 +724,8 @@ read_env(int dirfd, const char *id, struct spool_env *env, struct ferr *e)
 	int	 fd, rc;
 
 	name(q, 'q', id);
-	if ((fd = spool_file_open(dirfd, q, O_RDONLY, 0)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == EPERM)
-			return ferr_set(e, FE_DATA, 0, "%s: not a regular file "
-			    "with one link; left alone", q);
-		return ferr_set(e, FE_TEMP, errno, "open %s", q);
-	}
+	if ((fd = spool_file_open(dirfd, q, O_RDONLY, 0)) == -1)
+		return open_error(q, e);
 	if ((buf = malloc(SPOOL_ENV_MAX)) == NULL) {
 		close(fd);
 		return ferr_set(e, FE_OS, errno, "queue file");
@@ -773,14 +783,8 @@ spool_take(struct spool *sp, const char *id, struct spool_msg *m,
 	memcpy(m->id, id, SPOOL_ID_SIZE);
 	m->committed = 1;
 	name(d, 'd', id);
-	if ((m->fd = open_d(sp, d)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == EPERM)
-			return ferr_set(e, FE_DATA, 0, "%s: not a regular file "
-			    "with one link; left alone", d);
-		return ferr_set(e, FE_TEMP, errno, "open %s", d);
-	}
+	if ((m->fd = open_d(sp, d)) == -1)
+		return open_error(d, e);
 	if (plat_lock(m->fd, PLAT_LOCK_NB) == -1) {
 		spool_release(m);
 		return errno == EWOULDBLOCK ? 0 : ferr_set(e, FE_TEMP, errno,
