@@ -29,7 +29,7 @@ MUSL_CC		= cc
 HOST_CC		= cc
 REL_DEPS	= $(DEPS)/cc
 HOST_DEPS	= $(DEPS)/cc
-DEPS_CMD	= scripts/deps-src $(BUILD) && touch $(DEPS)/stamp
+DEPS_CMD	= scripts/deps-src -c '$(MUSL_CC)' $(BUILD) && touch $(DEPS)/stamp
 EXTRA_WARN	= -Wno-unknown-warning-option
 ifeq ($(origin TRUST_BUNDLE),file)
 TRUST_BUNDLE	= /usr/local/share/certs/ca-root-nss.crt
