@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@
 #include "queue.h"
 
 #define FILE_MAX	(16 * 1024 * 1024)	/* a tls_ca_file */
+
+static void	flight_done(void *, struct smtp_txn *);
+static void	close_session(struct queue *);
 
 static int
 read_file(const char *path, char **buf, size_t *len, struct ferr *e)
@@ -88,12 +92,14 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	if (trust_load(q, e) == -1)
 		goto fail;
 	/* about 100 KB of buffers: the heap, not the stack */
-	if ((q->s = malloc(sizeof(*q->s))) == NULL) {
+	if ((q->s = malloc(sizeof(*q->s))) == NULL ||
+	    (q->fly = calloc(SMTP_WINDOW + 1, sizeof(*q->fly))) == NULL) {
 		ferr_set(e, FE_OS, errno, "session");
 		goto fail;
 	}
 	/* resume TLS across runs */
 	smtp_set_cache(q->s, sp != NULL ? sp->dirfd : -1);
+	smtp_set_done(q->s, flight_done, q);
 	return 0;
 fail:
 	queue_end(q);
@@ -109,9 +115,10 @@ queue_restrict(struct queue *q, long long uid)
 void
 queue_end(struct queue *q)
 {
-	if (q->open)
-		smtp_close(q->s);
-	q->open = 0;
+	if (q->s != NULL)
+		close_session(q);
+	free(q->fly);
+	q->fly = NULL;
 	free(q->s);
 	q->s = NULL;
 	free(q->anchors);
@@ -128,18 +135,80 @@ queue_result_free(struct queue_result *res)
 	res->n = 0;
 }
 
-/* A session to send on: the open one after RSET, or a new one. */
+/* One message on its way, and what it needs to be recorded. */
+struct queue_flight {
+	struct spool_msg	*m;
+	struct spool_env	*env;
+	struct queue_result	*res;
+	size_t			*idx;		/* res->rcpt[i] is env's idx[i] */
+	struct dsn_rcpt		*fails;
+	struct smtp_txn		 t;
+	long long		 now;
+	int			 sent;		/* handed to smtp_send */
+	int			 owned;		/* the own_ ones are used */
+	struct spool_msg	 own_m;
+	struct spool_env	 own_env;
+	struct queue_result	 own_res;
+	struct ferr		 err;
+	int			 landed;	/* recorded; free it */
+};
+
+static int	land(struct queue *, struct queue_flight *);
+static void	flight_free(struct queue_flight *);
+
+/*
+ * smtp_set_done's hook: record a message the moment its last reply is
+ * in, not after the next one's data, so that a crash leaves no more
+ * sent but unrecorded than before pipelining. reap frees it.
+ */
+static void
+flight_done(void *arg, struct smtp_txn *t)
+{
+	struct queue_flight *f = (struct queue_flight *)(void *)((char *)t -
+	    offsetof(struct queue_flight, t));
+
+	(void)land(arg, f);
+}
+
+/* Record the messages whose replies are all in, and free them. */
+static void
+reap(struct queue *q)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < q->nfly; i++) {
+		if (q->fly[i]->t.done && !q->fly[i]->landed)
+			(void)land(q, q->fly[i]);
+		if (q->fly[i]->landed)
+			flight_free(q->fly[i]);
+		else
+			q->fly[k++] = q->fly[i];
+	}
+	q->nfly = k;
+}
+
+/* Close the session, once every message on it is done and recorded. */
+static void
+close_session(struct queue *q)
+{
+	if (q->open)
+		smtp_close(q->s);	/* reads what is still due */
+	q->open = 0;
+	reap(q);
+}
+
+/*
+ * A session to send on: the open one, or a new one. A transaction
+ * that ended needs no RSET; smtp_send sends one, pipelined, when a
+ * MAIL may still stand.
+ */
 static int
 session(struct queue *q, struct ferr *e)
 {
-	if (q->open && !q->used)
+	if (q->open && smtp_idle_ok(q->s))
 		return 0;
-	if (q->open) {
-		if (smtp_reset(q->s, e) == 0)
-			return 0;
-		smtp_close(q->s);	/* it died between messages */
-		q->open = 0;
-	}
+	if (q->open)
+		close_session(q);	/* it died between messages */
 	if (q->down) {	/* once per run: do not hammer a host that is down */
 		*e = q->down_err;
 		return -1;
@@ -150,7 +219,6 @@ session(struct queue *q, struct ferr *e)
 		return -1;
 	}
 	q->open = 1;
-	q->used = 0;
 	q->sessions++;
 	return 0;
 }
@@ -198,8 +266,8 @@ log_rcpt(const struct queue *q, const struct spool_env *env,
 static void
 sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
     size_t *idx, size_t n, int rc, const struct ferr *e,
-    struct queue_result *res, struct dsn_rcpt *fails, size_t *nfail,
-    long long now)
+    const char *final, struct queue_result *res, struct dsn_rcpt *fails,
+    size_t *nfail, long long now)
 {
 	size_t	i;
 	int	cls;
@@ -214,13 +282,9 @@ sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
 			snprintf(r[i].text, sizeof(r[i].text), "%s", e->text);
 		}
 		if (cls == 2) {
-			char	ok[SMTP_REPLY_LINE_SIZE];
-
 			sr->state = SPOOL_SENT;
 			res->sent++;
-			snprintf(ok, sizeof(ok), "%d %s", q->s->reply.code,
-			    q->s->reply.text);
-			log_rcpt(q, env, sr->addr, "sent", ok, now);
+			log_rcpt(q, env, sr->addr, "sent", final, now);
 		} else if (cls == 5) {
 			fails[(*nfail)].addr = sr->addr;
 			fails[(*nfail)].reply = r[i].text;
@@ -345,71 +409,154 @@ record(struct queue *q, struct spool_msg *m, struct spool_env *env,
 	return 0;
 }
 
+/* Free a flight; what it owns goes with it. */
+static void
+flight_free(struct queue_flight *f)
+{
+	if (f->owned) {
+		queue_result_free(&f->own_res);
+		spool_env_free(&f->own_env);
+	}
+	free(f->idx);
+	free(f->fails);
+	free(f);
+}
+
+/*
+ * Record what became of f's message (its replies are all in, or it
+ * never went); reap frees f. -1 only when the spool could not record
+ * it; f->m is released either way.
+ */
+static int
+land(struct queue *q, struct queue_flight *f)
+{
+	struct spool_env	*env = f->env;
+	struct queue_result	*res = f->res;
+	size_t			 i, nfail = 0;
+	char			 why[SPOOL_ERROR_SIZE + 64];
+	int			 rc;
+
+	if (f->sent) {
+		if (f->t.rc == -1)
+			res->why = f->t.why;
+		/* AUTH refused: as if connecting failed, for the run */
+		if (f->t.auth) {
+			q->down = 1;
+			q->down_err = f->t.why;
+		}
+		sort_out(q, env, res->rcpt, f->idx, res->n, f->t.rc,
+		    &res->why, f->t.reply, res, f->fails, &nfail, f->now);
+	} else if (res->n > 0) {
+		for (i = 0; i < res->n; i++) {
+			snprintf(res->rcpt[i].text, sizeof(res->rcpt[i].text),
+			    "%s", res->why.text);
+			log_rcpt(q, env, res->rcpt[i].addr, "deferred",
+			    res->why.text, f->now);
+		}
+		res->pending = res->n;
+		snprintf(env->error, sizeof(env->error), "%s", res->why.text);
+	}
+	if (res->pending > 0)
+		expire(q, env, f->fails, &nfail, why, sizeof(why), f->now);
+	(void)settle_failures(q, env, f->fails, nfail, res, &res->why);
+	res->pending = spool_env_pending(env);
+	rc = record(q, f->m, env, f->now, &f->err);
+	if (rc == -1 && f->owned)	/* a run goes on; say it here */
+		log_warn("%s: %s", env->id, f->err.text);
+	if (rc == -1) {
+		q->land_rc = -1;
+		q->land_err = f->err;
+	}
+	f->landed = 1;
+	return rc;
+}
+
+/*
+ * Start delivering one taken entry: a flight whose replies come back
+ * later (smtp_send), or, when it cannot go now, one already done.
+ * Owned: m, env and res move into the flight, which frees them.
+ */
+static int
+take_off(struct queue *q, struct spool_msg *m, struct spool_env *env,
+    struct queue_result *res, int owned, unsigned flags, struct ferr *e)
+{
+	struct queue_flight *f;
+	struct smtp_dsn	 dsn;
+	struct ferr	 broke;
+	size_t		 i, n = 0;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->idx = calloc(env->nrcpt + 1, sizeof(*f->idx))) == NULL ||
+	    (f->fails = calloc(env->nrcpt + 1, sizeof(*f->fails))) == NULL ||
+	    (res->rcpt = calloc(env->nrcpt + 1, sizeof(*res->rcpt))) ==
+	    NULL) {
+		if (f != NULL)
+			flight_free(f);
+		spool_release(m);
+		return ferr_set(e, FE_OS, errno, "recipients");
+	}
+	f->now = (long long)time(NULL);
+	f->owned = owned;
+	if (owned) {
+		f->own_m = *m;
+		f->own_env = *env;
+		f->own_res = *res;
+		spool_env_init(env);
+		res->rcpt = NULL;
+		m = &f->own_m;
+		env = &f->own_env;
+		res = &f->own_res;
+	}
+	f->m = m;
+	f->env = env;
+	f->res = res;
+	dsn.notify = env->dsn_notify;
+	dsn.ret = env->dsn_ret;
+	dsn.envid = env->dsn_envid;
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state == SPOOL_PENDING) {
+			f->idx[n] = i;
+			res->rcpt[n++].addr = env->rcpt[i].addr;
+		}
+	res->n = n;
+	q->fly[q->nfly++] = f;
+	if (n == 0 || session(q, &res->why) == -1) {
+		f->t.done = 1;		/* reap records it */
+		return 0;
+	}
+	f->sent = 1;
+	if (smtp_send(q->s, &f->t, env->from, res->rcpt, n, m->fd, env->wire,
+	    flags | ((env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0), &dsn,
+	    &broke) == -1)
+		close_session(q);	/* every flight on it is done; f too */
+	return 0;
+}
+
 int
 queue_deliver(struct queue *q, struct spool_msg *m, struct spool_env *env,
     struct queue_result *res, struct ferr *e)
 {
-	struct dsn_rcpt	*fails = NULL;
-	size_t		*idx = NULL, n = 0, nfail = 0, i;
-	char		 why[SPOOL_ERROR_SIZE + 64];
-	long long	 now = (long long)time(NULL);
-	int		 rc;
+	struct ferr	broke;
 
 	memset(res, 0, sizeof(*res));
 	ferr_clear(&res->why);
-	res->rcpt = calloc(env->nrcpt, sizeof(*res->rcpt));
-	idx = calloc(env->nrcpt, sizeof(*idx));
-	fails = calloc(env->nrcpt, sizeof(*fails));
-	if (res->rcpt == NULL || idx == NULL || fails == NULL) {
-		ferr_set(e, FE_OS, errno, "recipients");
-		spool_release(m);
-		rc = -1;
-		goto out;
+	q->land_rc = 0;
+	/* the caller's one message: QUIT goes with its end */
+	if (take_off(q, m, env, res, 0, SMTP_SEND_LAST, e) == -1)
+		return -1;
+	if (q->open && smtp_wait(q->s, 1, &broke) == -1)
+		close_session(q);
+	if (q->open && !smtp_idle_ok(q->s))
+		close_session(q);
+	reap(q);
+	if (q->land_rc == -1) {
+		*e = q->land_err;
+		return -1;
 	}
-	for (i = 0; i < env->nrcpt; i++)
-		if (env->rcpt[i].state == SPOOL_PENDING) {
-			idx[n] = i;
-			res->rcpt[n++].addr = env->rcpt[i].addr;
-		}
-	res->n = n;
-	if (n > 0 && session(q, &res->why) == 0) {
-		struct smtp_dsn dsn = { env->dsn_notify, env->dsn_ret,
-		    env->dsn_envid };
-
-		rc = smtp_send(q->s, env->from, res->rcpt, n, m->fd, env->wire,
-		    (env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0, &dsn,
-		    &res->why);
-		q->used = 1;
-		sort_out(q, env, res->rcpt, idx, n, rc, &res->why, res, fails,
-		    &nfail, now);
-		/* after a broken dialogue, start the next one afresh */
-		if (rc == -1 && res->why.kind != FE_PERM &&
-		    res->why.kind != FE_TEMP) {
-			smtp_close(q->s);
-			q->open = 0;
-		}
-	} else if (n > 0) {
-		for (i = 0; i < n; i++) {
-			snprintf(res->rcpt[i].text, sizeof(res->rcpt[i].text),
-			    "%s", res->why.text);
-			log_rcpt(q, env, res->rcpt[i].addr, "deferred",
-			    res->why.text, now);
-		}
-		res->pending = n;
-		snprintf(env->error, sizeof(env->error), "%s", res->why.text);
-	}
-	if (res->pending > 0)
-		expire(q, env, fails, &nfail, why, sizeof(why), now);
-	(void)settle_failures(q, env, fails, nfail, res, &res->why);
-	res->pending = spool_env_pending(env);
-	rc = record(q, m, env, now, e);
-out:
-	free(idx);
-	free(fails);
-	return rc;
+	return 0;
 }
 
-/* Take entry id and deliver it if it is due (or force). */
+/* Take entry id and start it if it is due (or force). */
 static int
 run_one(struct queue *q, const char *id, int force, struct ferr *e)
 {
@@ -418,6 +565,8 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 	struct spool_env env;
 	int		 rc;
 
+	memset(&res, 0, sizeof(res));
+	ferr_clear(&res.why);
 	spool_env_init(&env);
 	/* another user's entry: not even its lock is ours to take */
 	if (q->only_uid != -1 && (spool_peek(q->sp, 0, id, &env, e) != 1 ||
@@ -435,12 +584,24 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 		spool_release(&m);
 		rc = 0;
 	} else if (rc == 1) {
-		rc = queue_deliver(q, &m, &env, &res, e);
-		queue_result_free(&res);
+		/* a queue run streams: replies are read as they come */
+		rc = take_off(q, &m, &env, &res, 1, 0, e);
+		reap(q);
 	} else if (rc == -1)	/* one bad entry must not stop the run */
 		log_warn("%s: %s", id, e->text);
 	spool_env_free(&env);
 	return rc == -1 ? -1 : 0;
+}
+
+/* Every message in flight done and recorded; the session stays. */
+static void
+settle(struct queue *q)
+{
+	struct ferr	e;
+
+	if (q->open && smtp_wait(q->s, 1, &e) == -1)
+		close_session(q);
+	reap(q);
 }
 
 int
@@ -472,6 +633,7 @@ queue_flush_bounces(struct queue *q, struct ferr *e)
 		if (run_one(q, q->bounces.v[i], 1, e) == -1)
 			rc = -1;
 	q->bounces.n = 0;
+	settle(q);
 	return rc;
 }
 
@@ -510,10 +672,14 @@ queue_run(struct queue *q, int force, struct ferr *e)
 	q->down = 0;
 	if (spool_list(q->sp, 0, &ids, e) == -1)
 		return -1;
+	q->land_rc = 0;
 	for (i = 0; i < ids.n; i++)
 		if (run_one(q, ids.v[i], force, e) == -1)
 			rc = -1;
 	spool_ids_free(&ids);
+	settle(q);	/* the outcomes decide which bounces are owed */
+	if (q->land_rc == -1)
+		rc = -1;
 	q->owed = 1;	/* a run also makes the bounces held or left over */
 	if (queue_flush_bounces(q, e) == -1)
 		rc = -1;
@@ -521,19 +687,20 @@ queue_run(struct queue *q, int force, struct ferr *e)
 		prune_failed(q);
 		spool_sweep(q->sp, 3600);
 	}
-	if (q->open)
-		smtp_close(q->s);
-	q->open = 0;
+	close_session(q);
 	return rc;
 }
 
 int
 queue_verify(struct queue *q, char *out, size_t size, struct ferr *e)
 {
+	int	rc;
+
 	if (session(q, e) == -1)
 		return -1;
-	smtp_describe(q->s, out, size);
-	smtp_close(q->s);
-	q->open = 0;
-	return 0;
+	rc = smtp_check(q->s, e);	/* a pipelined AUTH's reply */
+	if (rc == 0)
+		smtp_describe(q->s, out, size);
+	close_session(q);
+	return rc;
 }

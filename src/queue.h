@@ -14,6 +14,9 @@
 #include "spool.h"
 #include "ta.h"
 
+/* One message on its way: its replies may still be due. */
+struct queue_flight;
+
 struct queue {			/* caller owns it; fields private */
 	const struct conf	*conf;
 	struct spool		*sp;
@@ -23,7 +26,10 @@ struct queue {			/* caller owns it; fields private */
 	struct smtp_session	*s;
 	smtp_trace_fn		*trace;
 	int			 open;		/* s is connected */
-	int			 used;		/* s sent a message */
+	struct queue_flight	**fly;		/* SMTP_WINDOW + 1 */
+	size_t			 nfly;
+	int			 land_rc;	/* recording one failed */
+	struct ferr		 land_err;
 	int			 down;		/* connecting failed */
 	struct ferr		 down_err;
 	int			 print_errors;	/* -oep: no bounces */
@@ -70,7 +76,9 @@ int	queue_deliver(struct queue *q, struct spool_msg *m,
 void	queue_result_free(struct queue_result *res);
 /*
  * Deliver every entry that is due (all of them with force), then the
- * bounces this run made, over as few sessions as it can.
+ * bounces this run made, over as few sessions as it can. The entries
+ * stream: each one's envelope goes out before the replies for the one
+ * before are read (RFC 2920 3.1), and each is recorded once they are.
  */
 int	queue_run(struct queue *q, int force, struct ferr *e);
 /*

@@ -97,6 +97,8 @@ smtp_ext_parse(struct smtp_ext *x, const struct smtp_reply *r)
 			x->flags |= SMTP_EXT_SMTPUTF8;
 		else if (keyword(p, len, "DSN", &arg, &alen))
 			x->flags |= SMTP_EXT_DSN;
+		else if (keyword(p, len, "CHUNKING", &arg, &alen))
+			x->flags |= SMTP_EXT_CHUNKING;
 		else if (keyword(p, len, "SIZE", &arg, &alen)) {
 			x->flags |= SMTP_EXT_SIZE;
 			x->size = 0;
@@ -417,6 +419,8 @@ starttls(struct smtp_session *s, const char *name, struct ferr *e)
 
 static const char *server_name(const struct conf *c, char *buf,
     size_t size);
+static int	wait_push(struct smtp_session *s, int kind,
+		    struct smtp_txn *t, struct ferr *e);
 
 /* Read a 334 challenge; its base64 text is in s->reply.text. */
 static int
@@ -544,6 +548,37 @@ auth_oauth(struct smtp_session *s, unsigned mech, const char *token,
 	    oe.scope[0] ? oe.scope : "-", text);
 }
 
+/* The error for an AUTH refusal in s->reply. */
+static void
+auth_refused(struct smtp_session *s, struct ferr *e)
+{
+	reply_fail(s, "AUTH", e);
+	if (e->kind == FE_PERM)	/* wrong credentials: keep the mail */
+		e->kind = FE_CONFIG;
+}
+
+/*
+ * AUTH PLAIN with its initial response (RFC 4954 4) is done in one
+ * step, and RFC 2920 3.1 does not name AUTH among the commands that
+ * must end a group: with PIPELINING it goes out with the first MAIL,
+ * RCPT and DATA (or BDAT), and its reply is read in turn. A refusal
+ * then also explains the 530s that follow it. The mechanisms with a
+ * challenge, or an error challenge (XOAUTH2, OAUTHBEARER), go alone.
+ */
+static int
+auth_pipelined(struct smtp_session *s, const char *pass, struct ferr *e)
+{
+	char	msg[AUTH_LINE_SIZE];
+	int	rc = -1;
+
+	if (auth_plain(msg, sizeof(msg), s->conf->user, pass, e) == 0 &&
+	    cmd(s, 11, e, "AUTH PLAIN %s", msg) == 0 &&
+	    wait_push(s, SMTP_WAIT_AUTH, NULL, e) == 0)
+		rc = 0;
+	plat_wipe(msg, sizeof(msg));
+	return rc;
+}
+
 static int
 auth_exchange(struct smtp_session *s, unsigned mech, const char *pass,
     struct ferr *e)
@@ -595,9 +630,7 @@ auth_exchange(struct smtp_session *s, unsigned mech, const char *pass,
 	    (flush_out(s, e) == -1 || read_reply(s, e) == -1))
 		goto out;
 	if (s->reply.code != 235) {
-		reply_fail(s, "AUTH", e);
-		if (e->kind == FE_PERM)	/* wrong credentials: keep the mail */
-			e->kind = FE_CONFIG;
+		auth_refused(s, e);
 		goto out;
 	}
 	rc = 0;
@@ -713,7 +746,10 @@ authenticate(struct smtp_session *s, struct ferr *e)
 	}
 	if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
 		return -1;
-	rc = auth_exchange(s, mech, pass, e);
+	if (mech == CONF_AUTH_PLAIN && (s->ext.flags & SMTP_EXT_PIPELINING))
+		rc = auth_pipelined(s, pass, e);
+	else
+		rc = auth_exchange(s, mech, pass, e);
 	plat_wipe(pass, sizeof(pass));
 	if (rc == -1)
 		return -1;
@@ -771,6 +807,13 @@ smtp_set_cache(struct smtp_session *s, int dirfd)
 	s->cache_dirfd = dirfd;
 }
 
+void
+smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg)
+{
+	s->done_fn = fn;
+	s->done_arg = arg;
+}
+
 int
 smtp_open(struct smtp_session *s, const struct conf *c,
     const struct tls_trust *trust, smtp_trace_fn *trace, void *trace_arg,
@@ -784,8 +827,11 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 	s->inlen = s->inoff = s->outlen = 0;
 	s->peer[0] = '\0';
 	s->mech = 0;
-	s->rsets = 0;
 	s->broken = 0;
+	s->need_rset = 0;
+	s->auth_failed = 0;
+	s->quit_sent = 0;
+	s->whead = s->nwait = 0;
 	memset(&s->ext, 0, sizeof(s->ext));
 	if (open_session(s, e) == -1) {
 		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
@@ -797,37 +843,6 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 		return -1;
 	}
 	return 0;
-}
-
-/* Write the message data, dot-stuffed, and the final dot. */
-static int
-send_data(struct smtp_session *s, int msg, struct ferr *e)
-{
-	struct smtp_dot	d;
-	ssize_t		n;
-	size_t		len;
-
-	if (lseek(msg, 0, SEEK_SET) == -1)
-		return ferr_set(e, FE_OS, errno, "message file");
-	smtp_dot_init(&d);
-	for (;;) {
-		n = read(msg, s->data, sizeof(s->data));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return ferr_set(e, FE_OS, errno, "message file");
-		if (n == 0)
-			break;
-		len = smtp_dot_stuff(&d, s->data, (size_t)n, s->stuffed);
-		if (tls_write(&s->conn, s->stuffed, len, e) == -1)
-			return -1;
-	}
-	len = smtp_dot_end(&d, s->stuffed);
-	trace_line(s, '>', "<message data>", 14);
-	trace_line(s, '>', ".", 1);
-	if (tls_write(&s->conn, s->stuffed, len, e) == -1)
-		return -1;
-	return tls_flush(&s->conn, e);
 }
 
 static void
@@ -891,122 +906,501 @@ xtext(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/* The replies to RSETs queued by smtp_reset, sent with this group. */
+/* ---- replies in flight ---- */
+
+/*
+ * Commands go out in groups (RFC 2920 3.1) and their replies come back
+ * in the same order, so each reply belongs to the oldest entry of
+ * s->wait: AUTH, RSET, QUIT, or a message, which takes one reply for
+ * MAIL, one per RCPT, then the DATA 354 and the end-of-data reply, or
+ * one per BDAT chunk. No reply is read for a command not yet sent.
+ */
 static int
-rset_replies(struct smtp_session *s, struct ferr *e)
+wait_push(struct smtp_session *s, int kind, struct smtp_txn *t,
+    struct ferr *e)
 {
-	for (; s->rsets > 0; s->rsets--)
-		if (expect(s, 2, "RSET", e) == -1)
+	if (s->nwait == SMTP_WAIT_MAX)
+		return ferr_set(e, FE_SOFTWARE, 0, "too many replies due");
+	s->wait[(s->whead + s->nwait) % SMTP_WAIT_MAX].kind = kind;
+	s->wait[(s->whead + s->nwait) % SMTP_WAIT_MAX].t = t;
+	s->nwait++;
+	return 0;
+}
+
+static void
+wait_pop(struct smtp_session *s)
+{
+	s->whead = (s->whead + 1) % SMTP_WAIT_MAX;
+	s->nwait--;
+}
+
+/* t has all its replies, or can get no more: decide its outcome. */
+static void
+txn_end(struct smtp_session *s, struct smtp_txn *t)
+{
+	size_t	i, ok = 0, unread = 0;
+
+	t->done = 1;
+	for (i = 0; i < t->n; i++) {
+		ok += t->rcpt[i].code / 100 == 2;
+		unread += t->rcpt[i].code == 0;
+	}
+	if (t->failed) {		/* AUTH or MAIL refused, or not sent */
+		/* the 503s that follow a refused MAIL say nothing of them */
+		for (i = 0; i < t->n; i++) {
+			t->rcpt[i].code = 0;
+			t->rcpt[i].text[0] = '\0';
+		}
+		t->rc = -1;
+	} else if (ok == 0 && unread == 0) {
+		rcpt_fail(t->rcpt, t->n, &t->why);
+		t->rc = -1;
+	} else
+		t->rc = t->data_failed || ok == 0 ? -1 : 0;
+	/*
+	 * A transaction the server may still hold (MAIL taken, the data
+	 * never ended) needs RSET before the next MAIL (RFC 5321 4.1.1.5).
+	 */
+	if (t->mail_code / 100 == 2 && !t->ended)
+		s->need_rset = 1;
+	if (s->done_fn != NULL)
+		s->done_fn(s->done_arg, t);
+}
+
+/* Keep the first error of a message: later ones follow from it. */
+static void
+txn_fail(struct smtp_txn *t, const struct ferr *e, int data)
+{
+	if (t->failed || t->data_failed)
+		return;
+	t->why = *e;
+	if (data)
+		t->data_failed = 1;
+	else
+		t->failed = 1;
+}
+
+/* The session broke: nothing more comes for anything in flight. */
+static void
+wait_break(struct smtp_session *s, const struct ferr *e)
+{
+	struct smtp_txn	*t;
+
+	s->broken = 1;
+	for (; s->nwait > 0; wait_pop(s)) {
+		t = s->wait[s->whead].t;
+		if (t == NULL || t->done)
+			continue;
+		/* a reply that was read stands; the rest is this error */
+		txn_fail(t, e, 1);
+		txn_end(s, t);
+	}
+}
+
+/* The reply just read, for message t. */
+static void
+txn_reply(struct smtp_session *s, struct smtp_txn *t)
+{
+	struct ferr	 e;
+	size_t		 k = t->got++;
+	int		 c = s->reply.code;
+
+	if (k == 0) {				/* MAIL */
+		t->mail_code = c;
+		if (s->auth_failed) {
+			txn_fail(t, &s->auth_err, 0);
+			t->auth = 1;
+		} else if (c / 100 != 2) {
+			reply_fail(s, "MAIL FROM", &e);
+			txn_fail(t, &e, 0);
+		}
+		/* without PIPELINING nothing more is sent */
+		if (t->failed && !(s->ext.flags & SMTP_EXT_PIPELINING))
+			t->all_sent = 1;
+	} else if (k <= t->n)			/* RCPT */
+		note_rcpt(&t->rcpt[k - 1], &s->reply);
+	else if (t->chunks == 0 && !t->go) {	/* DATA */
+		t->go = c == 354;
+		if (c != 354) {
+			reply_fail(s, "DATA", &e);
+			txn_fail(t, &e, 1);
+			t->all_sent = 1;	/* no data follows */
+		}
+	} else {			/* end of data, or a BDAT chunk */
+		if (c / 100 != 2) {
+			reply_fail(s, t->chunks > 0 ? "BDAT" : "end of data",
+			    &e);
+			txn_fail(t, &e, 1);
+		}
+		if (t->all_sent && t->got == t->sent) {
+			t->ended = 1;
+			reply_line(&s->reply, t->reply, sizeof(t->reply));
+		}
+	}
+	if (t->all_sent && t->got == t->sent)
+		txn_end(s, t);
+}
+
+/*
+ * Read the reply the oldest entry waits for. -1 only when the session
+ * broke (then every message in flight is done, with e).
+ */
+static int
+wait_read(struct smtp_session *s, struct ferr *e)
+{
+	struct smtp_wait *w = &s->wait[s->whead];
+
+	if (flush_out(s, e) == -1 || read_reply(s, e) == -1) {
+		ferr_wrap(e, "%s", s->peer);
+		wait_break(s, e);
+		return -1;
+	}
+	switch (w->kind) {
+	case SMTP_WAIT_AUTH:
+		wait_pop(s);
+		if (s->reply.code == 235)
+			break;
+		auth_refused(s, &s->auth_err);
+		ferr_wrap(&s->auth_err, "%s", s->peer);
+		s->auth_failed = 1;
+		break;
+	case SMTP_WAIT_TXN:
+		txn_reply(s, w->t);
+		if (w->t->done)
+			wait_pop(s);
+		break;
+	default:	/* RSET, QUIT: what follows tells all */
+		wait_pop(s);
+		break;
+	}
+	/* 421: the server is going away (RFC 5321 3.8) */
+	if (s->reply.code == 421) {
+		reply_fail(s, "server closing", e);
+		ferr_wrap(e, "%s", s->peer);
+		wait_break(s, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* No recipient took it (without PIPELINING, all were read). */
+static int
+no_rcpt(const struct smtp_txn *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->rcpt[i].code / 100 == 2)
+			return 0;
+	return 1;
+}
+
+/* t ended before all its replies were due: forget its entry. */
+static void
+wait_drop(struct smtp_session *s, const struct smtp_txn *t)
+{
+	if (s->nwait > 0 && s->wait[(s->whead + s->nwait - 1) %
+	    SMTP_WAIT_MAX].t == t)
+		s->nwait--;
+}
+
+/* Read replies until t is done or may send its data (DATA's 354). */
+static int
+wait_for(struct smtp_session *s, struct smtp_txn *t, int data,
+    struct ferr *e)
+{
+	while (!t->done && !(data && t->go))
+		if (wait_read(s, e) == -1)
 			return -1;
 	return 0;
 }
 
-static int
-envelope(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
-    size_t n, off_t size, unsigned flags, const struct smtp_dsn *dsn,
-    struct ferr *e)
+int
+smtp_check(struct smtp_session *s, struct ferr *e)
 {
-	char	 params[512] = "", notify[48] = "", envid[320];
-	int	 pipe = (s->ext.flags & SMTP_EXT_PIPELINING) != 0;
-	size_t	 i, ok = 0;
-	int	 mail_ok;
+	if (smtp_wait(s, 1, e) == -1)
+		return -1;
+	if (s->auth_failed) {
+		*e = s->auth_err;
+		return -1;
+	}
+	return 0;
+}
 
+int
+smtp_wait(struct smtp_session *s, int all, struct ferr *e)
+{
+	while (s->nwait > 0) {
+		if (!all && s->wait[s->whead].kind == SMTP_WAIT_TXN)
+			return wait_for(s, s->wait[s->whead].t, 0, e);
+		if (wait_read(s, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+smtp_inflight(const struct smtp_session *s)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < s->nwait; i++)
+		n += s->wait[(s->whead + i) % SMTP_WAIT_MAX].kind ==
+		    SMTP_WAIT_TXN;
+	return n;
+}
+
+/* ---- sending ---- */
+
+/* MAIL's parameters; -1 with e when the server cannot take it. */
+static int
+mail_params(struct smtp_session *s, const char *from,
+    const struct smtp_rcpt *rcpt, size_t n, off_t size, unsigned flags,
+    const struct smtp_dsn *dsn, char *params, size_t psize, char *notify,
+    size_t nsize, struct ferr *e)
+{
+	char	envid[320];
+	size_t	len;
+
+	params[0] = notify[0] = '\0';
 	if ((s->ext.flags & SMTP_EXT_SIZE) && s->ext.size > 0 &&
 	    (unsigned long long)size > s->ext.size)
 		return ferr_set(e, FE_PERM, 0, "message is %lld bytes; the "
 		    "server takes at most %lu", (long long)size, s->ext.size);
 	if (s->ext.flags & SMTP_EXT_SIZE)
-		snprintf(params, sizeof(params), " SIZE=%lld",
-		    (long long)size);
+		snprintf(params, psize, " SIZE=%lld", (long long)size);
+	len = strlen(params);
 	if ((flags & SMTP_BODY_8BIT) && (s->ext.flags & SMTP_EXT_8BITMIME))
-		snprintf(params + strlen(params),
-		    sizeof(params) - strlen(params), " BODY=8BITMIME");
+		snprintf(params + len, psize - len, " BODY=8BITMIME");
 	/* RFC 6531: UTF-8 in an address needs the server's consent */
 	if (needs_utf8(from, rcpt, n)) {
 		if (!(s->ext.flags & SMTP_EXT_SMTPUTF8))
 			return ferr_set(e, FE_PERM, 0, "an address is not "
 			    "ASCII and the server does not offer SMTPUTF8");
-		snprintf(params + strlen(params),
-		    sizeof(params) - strlen(params), " SMTPUTF8");
+		len = strlen(params);
+		snprintf(params + len, psize - len, " SMTPUTF8");
 	}
 	if (dsn != NULL && (s->ext.flags & SMTP_EXT_DSN)) {
+		len = strlen(params);
 		if (dsn->ret[0] != '\0')
-			snprintf(params + strlen(params), sizeof(params) -
-			    strlen(params), " RET=%s", dsn->ret);
+			snprintf(params + len, psize - len, " RET=%s",
+			    dsn->ret);
 		if (dsn->envid[0] != '\0') {
 			xtext(dsn->envid, envid, sizeof(envid));
-			snprintf(params + strlen(params), sizeof(params) -
-			    strlen(params), " ENVID=%s", envid);
+			len = strlen(params);
+			snprintf(params + len, psize - len, " ENVID=%s",
+			    envid);
 		}
 		if (dsn->notify[0] != '\0')
-			snprintf(notify, sizeof(notify), " NOTIFY=%s",
-			    dsn->notify);
+			snprintf(notify, nsize, " NOTIFY=%s", dsn->notify);
 	}
-	if (cmd(s, -1, e, "MAIL FROM:<%s>%s", from, params) == -1)
+	return 0;
+}
+
+/*
+ * Queue one command of message t and note its reply as due. Without
+ * PIPELINING each reply is read before the next command goes.
+ */
+static int
+txn_cmd(struct smtp_session *s, struct smtp_txn *t, int first,
+    struct ferr *e, const char *fmt, const char *a, const char *b)
+{
+	if (cmd(s, -1, e, fmt, a, b) == -1)
 		return -1;
-	if (!pipe && (flush_out(s, e) == -1 ||
-	    expect(s, 2, "MAIL FROM", e) == -1))
+	if (first && wait_push(s, SMTP_WAIT_TXN, t, e) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		rcpt[i].code = 0;
-		rcpt[i].text[0] = '\0';
-		if (cmd(s, -1, e, "RCPT TO:<%s>%s", rcpt[i].addr, notify) ==
-		    -1)
-			return -1;
-		if (pipe)
+	t->sent++;
+	if (!(s->ext.flags & SMTP_EXT_PIPELINING))
+		while (!t->done && t->got < t->sent)
+			if (wait_read(s, e) == -1)
+				return -1;
+	return 0;
+}
+
+/* DATA: the message dot-stuffed, then the final dot. */
+static int
+send_data(struct smtp_session *s, int msg, struct ferr *e)
+{
+	struct smtp_dot	d;
+	ssize_t		n;
+	size_t		len;
+
+	smtp_dot_init(&d);
+	for (;;) {
+		n = read(msg, s->data, sizeof(s->data));
+		if (n == -1 && errno == EINTR)
 			continue;
-		if (flush_out(s, e) == -1 || read_reply(s, e) == -1)
+		if (n == -1)
+			return ferr_set(e, FE_OS, errno, "message file");
+		if (n == 0)
+			break;
+		len = smtp_dot_stuff(&d, s->data, (size_t)n, s->stuffed);
+		if (tls_write(&s->conn, s->stuffed, len, e) == -1)
 			return -1;
-		note_rcpt(&rcpt[i], &s->reply);
-		ok += s->reply.code / 100 == 2;
+		if (tls_gone(&s->conn))	/* the rest cannot arrive */
+			break;
 	}
-	if (!pipe) {
-		if (ok == 0)
-			return rcpt_fail(rcpt, n, e);
-		if (cmd(s, -1, e, "DATA") == -1 || flush_out(s, e) == -1)
-			return -1;
-		return expect(s, 3, "DATA", e);
-	}
-	/* RFC 2920 3.1: DATA may end the group; read replies in order */
-	if (cmd(s, -1, e, "DATA") == -1 || flush_out(s, e) == -1 ||
-	    rset_replies(s, e) == -1 || read_reply(s, e) == -1)
-		return -1;
-	mail_ok = s->reply.code / 100 == 2;
-	if (!mail_ok)
-		reply_fail(s, "MAIL FROM", e);
-	for (i = 0; i < n; i++) {
-		if (read_reply(s, e) == -1)
-			return -1;
-		note_rcpt(&rcpt[i], &s->reply);
-		ok += s->reply.code / 100 == 2;
-	}
-	if (read_reply(s, e) == -1)
-		return -1;
-	if (!mail_ok) {
-		/* the 503s that follow a refused MAIL say nothing of them */
-		for (i = 0; i < n; i++) {
-			rcpt[i].code = 0;
-			rcpt[i].text[0] = '\0';
+	len = smtp_dot_end(&d, s->stuffed);
+	trace_line(s, '>', "<message data>", 14);
+	trace_line(s, '>', ".", 1);
+	return tls_write(&s->conn, s->stuffed, len, e);
+}
+
+/*
+ * BDAT (RFC 3030 2): each block of the file, its line ends made CRLF,
+ * is one chunk; the last says LAST. Chunks are pipelined (RFC 3030 4.2)
+ * but at most SMTP_CHUNKS_DUE replies wait unread, so that a huge
+ * message cannot fill both ways' buffers and deadlock.
+ */
+static int
+send_chunks(struct smtp_session *s, struct smtp_txn *t, int msg,
+    struct ferr *e)
+{
+	struct smtp_dot	d;
+	ssize_t		n;
+	size_t		len = 0;
+	char		size[32];
+	int		more = 1;
+
+	smtp_crlf_init(&d);
+	n = read(msg, s->data, sizeof(s->data));
+	while (more) {
+		if (n == -1 && errno == EINTR) {
+			n = read(msg, s->data, sizeof(s->data));
+			continue;
 		}
-		return -1;		/* e holds the MAIL FROM reply */
+		if (n == -1)
+			return ferr_set(e, FE_OS, errno, "message file");
+		len = smtp_dot_stuff(&d, s->data, (size_t)n, s->stuffed);
+		do	/* one block ahead: is this chunk the last? */
+			n = n == 0 ? 0 : read(msg, s->data, sizeof(s->data));
+		while (n == -1 && errno == EINTR);
+		if (n == 0) {
+			len += smtp_dot_end(&d, s->stuffed + len);
+			more = 0;
+		}
+		if (n == -1)
+			return ferr_set(e, FE_OS, errno, "message file");
+		snprintf(size, sizeof(size), "%zu", len);
+		if (cmd(s, -1, e, "BDAT %s%s", size, more ? "" : " LAST") ==
+		    -1 || flush_out(s, e) == -1)
+			return -1;
+		trace_line(s, '>', "<message data>", 14);
+		if (tls_write(&s->conn, s->stuffed, len, e) == -1)
+			return -1;
+		t->chunks++;
+		t->sent++;
+		t->all_sent = !more;
+		if (tls_gone(&s->conn))		/* read what it said */
+			return smtp_wait(s, 1, e);
+		while (!t->done && t->sent - t->got > SMTP_CHUNKS_DUE)
+			if (wait_read(s, e) == -1)
+				return -1;
 	}
-	if (ok == 0)
-		return rcpt_fail(rcpt, n, e);
-	if (s->reply.code != 354)
-		return reply_fail(s, "DATA", e);
 	return 0;
 }
 
 int
-smtp_send(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
-    size_t n, int msg, off_t size, unsigned flags, const struct smtp_dsn *dsn,
-    struct ferr *e)
+smtp_send(struct smtp_session *s, struct smtp_txn *t, const char *from,
+    struct smtp_rcpt *rcpt, size_t n, int msg, off_t size, unsigned flags,
+    const struct smtp_dsn *dsn, struct ferr *e)
 {
-	if (envelope(s, from, rcpt, n, size, flags, dsn, e) == -1 ||
-	    send_data(s, msg, e) == -1 ||
-	    expect(s, 2, "end of data", e) == -1)
-		return ferr_wrap(e, "%s", s->peer);
+	char	params[512], notify[48];
+	int	chunking = (s->ext.flags & (SMTP_EXT_PIPELINING |
+		    SMTP_EXT_CHUNKING)) == (SMTP_EXT_PIPELINING |
+		    SMTP_EXT_CHUNKING);
+	size_t	i;
+
+	memset(t, 0, sizeof(*t));
+	t->rcpt = rcpt;
+	t->n = n;
+	ferr_clear(&t->why);
+	for (i = 0; i < n; i++) {
+		rcpt[i].code = 0;
+		rcpt[i].text[0] = '\0';
+	}
+	if (mail_params(s, from, rcpt, n, size, flags, dsn, params,
+	    sizeof(params), notify, sizeof(notify), &t->why) == -1 ||
+	    lseek(msg, 0, SEEK_SET) == -1) {
+		if (t->why.kind == FE_OK)
+			ferr_set(&t->why, FE_OS, errno, "message file");
+		t->failed = 1;
+		txn_end(s, t);
+		return 0;
+	}
+	/*
+	 * RFC 2920 3.1: RSET, MAIL and RCPT may go anywhere in a group.
+	 * After a transaction that ended with its data none is needed;
+	 * one still in flight under BDAT may yet fail before its end, and
+	 * then its MAIL would stand, so RSET it blindly.
+	 */
+	if (s->need_rset || (chunking && smtp_inflight(s) > 0)) {
+		if (cmd(s, -1, e, "RSET") == -1 ||
+		    wait_push(s, SMTP_WAIT_RSET, NULL, e) == -1)
+			goto broken;
+		s->need_rset = 0;
+	}
+	if (txn_cmd(s, t, 1, e, "MAIL FROM:<%s>%s", from, params) == -1)
+		goto broken;
+	for (i = 0; i < n && !t->done; i++)
+		if (txn_cmd(s, t, 0, e, "RCPT TO:<%s>%s", rcpt[i].addr,
+		    notify) == -1)
+			goto broken;
+	if (t->done)			/* no pipelining: MAIL refused */
+		return 0;
+	if (!(s->ext.flags & SMTP_EXT_PIPELINING) && no_rcpt(t)) {
+		t->all_sent = 1;	/* no DATA for nobody */
+		txn_end(s, t);
+		wait_drop(s, t);
+		return 0;
+	}
+	if (chunking) {
+		/* RFC 3030 2: the chunks go whatever RCPT said */
+		if (send_chunks(s, t, msg, e) == -1)
+			goto broken;
+	} else {
+		/*
+		 * RFC 2920 3.1: DATA ends the group; the group also
+		 * carries the end of the message before (its content may
+		 * start a group) and the replies to both come in one go.
+		 */
+		if (txn_cmd(s, t, 0, e, "DATA%s%s", "", "") == -1 ||
+		    wait_for(s, t, 1, e) == -1)
+			goto broken;
+		if (t->done)
+			return 0;
+		if (send_data(s, msg, e) == -1)
+			goto broken;
+		t->sent++;		/* the end-of-data reply */
+		t->all_sent = 1;
+	}
+	if (flags & SMTP_SEND_LAST) {
+		/* RFC 2920 3.1: QUIT may end the group */
+		if (cmd(s, -1, e, "QUIT") == -1 ||
+		    wait_push(s, SMTP_WAIT_QUIT, NULL, e) == -1)
+			goto broken;
+		s->quit_sent = 1;
+	}
+	if (flush_out(s, e) == -1)
+		goto broken;
+	/* it hung up meanwhile: its replies so far still count */
+	if (tls_gone(&s->conn) && smtp_wait(s, 1, e) == -1)
+		goto broken;
+	/* keep at most SMTP_WINDOW messages' replies due */
+	while (smtp_inflight(s) >= SMTP_WINDOW)
+		if (smtp_wait(s, 0, e) == -1)
+			goto broken;
 	return 0;
+broken:
+	if (!s->broken) {
+		ferr_wrap(e, "%s", s->peer);
+		wait_break(s, e);
+	}
+	if (!t->done) {		/* not in s->wait yet */
+		txn_fail(t, e, 1);
+		txn_end(s, t);
+	}
+	return -1;
 }
 
 /*
@@ -1014,30 +1408,16 @@ smtp_send(struct smtp_session *s, const char *from, struct smtp_rcpt *rcpt,
  * (RFC 5321 3.8: 421, or a close): anything to read, or a reset
  * connection, means the session is over.
  */
-static int
-peer_spoke(const struct smtp_session *s)
+int
+smtp_idle_ok(const struct smtp_session *s)
 {
 	struct pollfd p = { s->fd, POLLIN, 0 };
 
-	return s->inoff < s->inlen || poll(&p, 1, 0) != 0;
-}
-
-int
-smtp_reset(struct smtp_session *s, struct ferr *e)
-{
-	if ((s->ext.flags & SMTP_EXT_PIPELINING) && s->rsets < 4) {
-		if (peer_spoke(s))
-			return ferr_set(e, FE_TEMP, 0, "%s: server closed the "
-			    "session", s->peer);
-		if (cmd(s, -1, e, "RSET") == -1)
-			return ferr_wrap(e, "%s", s->peer);
-		s->rsets++;
+	if (s->broken || s->quit_sent || s->auth_failed)
 		return 0;
-	}
-	if (cmd(s, -1, e, "RSET") == -1 || flush_out(s, e) == -1 ||
-	    rset_replies(s, e) == -1 || expect(s, 2, "RSET", e) == -1)
-		return ferr_wrap(e, "%s", s->peer);
-	return 0;
+	if (s->nwait > 0)
+		return 1;		/* replies due: they tell */
+	return !(s->inoff < s->inlen || poll(&p, 1, 0) != 0);
 }
 
 void
@@ -1052,9 +1432,11 @@ smtp_close(struct smtp_session *s)
 	 * timeout or a broken dialogue: a stall must cost one timeout,
 	 * not two.
 	 */
-	if (!s->broken && cmd(s, -1, &e, "QUIT") == 0 &&
-	    flush_out(s, &e) == 0)
-		(void)read_reply(s, &e);
+	if (!s->broken && !s->quit_sent && cmd(s, -1, &e, "QUIT") == 0 &&
+	    wait_push(s, SMTP_WAIT_QUIT, NULL, &e) == 0)
+		s->quit_sent = 1;
+	if (!s->broken)
+		(void)smtp_wait(s, 1, &e);
 	tls_close(&s->conn);
 	close(s->fd);
 	s->fd = -1;
@@ -1077,6 +1459,7 @@ smtp_describe(const struct smtp_session *s, char *out, size_t size)
 		{ SMTP_EXT_8BITMIME, " 8BITMIME" },
 		{ SMTP_EXT_SMTPUTF8, " SMTPUTF8" },
 		{ SMTP_EXT_DSN, " DSN" },
+		{ SMTP_EXT_CHUNKING, " CHUNKING" },
 	};
 	char	 tls[64] = "no TLS", auth[64] = "no AUTH", offered[128];
 	size_t	 i, len;

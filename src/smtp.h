@@ -1,8 +1,13 @@
 /*
  * smtp.h: the SMTP client (RFC 5321) with STARTTLS (RFC 3207), AUTH
- * (RFC 4954), PIPELINING (RFC 2920), SIZE (RFC 1870) and 8BITMIME.
- * The reply parser and dot-stuffing are pure, for tests; the session
- * talks to the smart host. Nothing here allocates.
+ * (RFC 4954), PIPELINING (RFC 2920), CHUNKING (RFC 3030), SIZE (RFC
+ * 1870) and 8BITMIME. The reply parser and dot-stuffing are pure, for
+ * tests; the session talks to the smart host. Nothing here allocates.
+ *
+ * Round trips: with PIPELINING, AUTH PLAIN goes with the first
+ * envelope, one message's end goes with the next one's envelope, QUIT
+ * goes with the last message's end, and under CHUNKING a queue of
+ * messages streams with up to SMTP_WINDOW of them unanswered.
  */
 #ifndef FERRY_SMTP_H
 #define FERRY_SMTP_H
@@ -50,6 +55,7 @@ int	smtp_reply_add(struct smtp_reply *r, const char *line, size_t len);
 #define SMTP_EXT_AUTH		0x10u
 #define SMTP_EXT_SMTPUTF8	0x20u
 #define SMTP_EXT_DSN		0x40u
+#define SMTP_EXT_CHUNKING	0x80u	/* RFC 3030 */
 
 struct smtp_ext {
 	unsigned	flags;
@@ -90,6 +96,46 @@ size_t	smtp_dot_end(struct smtp_dot *d, char *out);
 typedef void smtp_trace_fn(void *arg, char dir, const char *line,
     size_t len);
 
+/* A recipient and what the server said of it. */
+struct smtp_rcpt {
+	const char	*addr;
+	int		 code;	/* the RCPT reply code; 0 = not tried */
+	char		 text[SMTP_REPLY_LINE_SIZE];
+};
+
+/*
+ * One message on its way (smtp_send), until done: the caller owns it
+ * and keeps it and its rcpt array in place until then.
+ */
+struct smtp_txn {
+	struct smtp_rcpt	*rcpt;
+	size_t			 n;
+	int			 done;	/* every reply is in, or never comes */
+	int			 rc;	/* when done: 0 taken (2xx rcpts) */
+	int			 auth;	/* when done: AUTH's refusal decided */
+	struct ferr		 why;	/* when rc is -1 */
+	char			 reply[SMTP_REPLY_LINE_SIZE];	/* the last */
+	/* private */
+	size_t			 sent, got;	/* replies due, read */
+	unsigned		 chunks;	/* BDAT chunks sent */
+	int			 all_sent, go, ended, failed, data_failed;
+	int			 mail_code;
+};
+
+#define SMTP_WINDOW	16	/* messages with replies due, at most */
+#define SMTP_CHUNKS_DUE	32	/* BDAT replies left unread, at most */
+#define SMTP_WAIT_MAX	(2 * SMTP_WINDOW + 4)
+
+enum { SMTP_WAIT_TXN, SMTP_WAIT_AUTH, SMTP_WAIT_RSET, SMTP_WAIT_QUIT };
+
+struct smtp_wait {		/* a reply due, oldest first */
+	int		 kind;
+	struct smtp_txn	*t;	/* SMTP_WAIT_TXN */
+};
+
+/* Called when a message's outcome is known (t done), once for each. */
+typedef void smtp_done_fn(void *arg, struct smtp_txn *t);
+
 struct smtp_session {			/* caller owns it; fields private */
 	const struct conf	*conf;
 	const struct tls_trust	*trust;
@@ -97,11 +143,18 @@ struct smtp_session {			/* caller owns it; fields private */
 	void			*trace_arg;
 	int			 fd;
 	int			 cache_dirfd;	/* smtp_set_cache */
+	smtp_done_fn		*done_fn;	/* smtp_set_done */
+	void			*done_arg;
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
 	unsigned		 mech;		/* AUTH used; 0 = none */
-	unsigned		 rsets;		/* RSET replies not read yet */
 	int			 broken;	/* a read or write failed */
+	int			 need_rset;	/* a MAIL may stand */
+	int			 quit_sent;
+	int			 auth_failed;	/* the pipelined AUTH */
+	struct ferr		 auth_err;
+	struct smtp_wait	 wait[SMTP_WAIT_MAX];
+	size_t			 whead, nwait;
 	struct smtp_reply	 reply;
 	struct tls_conn		 conn;
 	size_t			 inlen, inoff;
@@ -112,14 +165,8 @@ struct smtp_session {			/* caller owns it; fields private */
 	char			 stuffed[SMTP_DOT_OUT_SIZE(SMTP_OUT_SIZE)];
 };
 
-/* A recipient and what the server said of it. */
-struct smtp_rcpt {
-	const char	*addr;
-	int		 code;	/* the RCPT reply code; 0 = not tried */
-	char		 text[SMTP_REPLY_LINE_SIZE];
-};
-
 #define SMTP_BODY_8BIT	0x01u	/* ask for BODY=8BITMIME */
+#define SMTP_SEND_LAST	0x02u	/* QUIT after it: no message follows */
 
 /* RFC 3461 DSN requests, passed on when the server offers DSN. */
 struct smtp_dsn {
@@ -144,24 +191,52 @@ int	smtp_open(struct smtp_session *s, const struct conf *c,
  */
 void	smtp_set_cache(struct smtp_session *s, int dirfd);
 /*
- * Send one message: MAIL, RCPT for each of rcpt[0..n), DATA and the
- * data read from fd `msg` (size bytes, LF or CRLF lines). Each rcpt's
- * code and text are filled in; dsn may be NULL. Returns 0 when the server took the
- * message for at least one recipient (those with 2xx codes); -1 with e
- * when it took it for none. After -1 the session may still be usable
- * (smtp_reset) unless e is FE_TEMP from the network or FE_PROTOCOL.
+ * Have fn called as each message gets done, while later replies may
+ * still be unread: the caller records an outcome as soon as it is
+ * known. fn must not use s, nor free t before smtp_send, smtp_wait or
+ * smtp_close returns. Set it once, like the cache; NULL for none.
  */
-int	smtp_send(struct smtp_session *s, const char *from,
-	    struct smtp_rcpt *rcpt, size_t n, int msg, off_t size,
-	    unsigned flags, const struct smtp_dsn *dsn, struct ferr *e);
+void	smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg);
 /*
- * RSET, to send another message on the same session. With PIPELINING
- * it is only queued, to go out with the next MAIL (RFC 2920 3.1), and
- * fails at once if the server has spoken or hung up meanwhile (a 421
- * or a close while idle): then open a new session.
+ * Start one message on t: MAIL, RCPT for each of rcpt[0..n), and the
+ * data read from fd `msg` (size bytes; CRLF, LF or CR line ends) as
+ * DATA or, when the server offers CHUNKING and PIPELINING, as BDAT
+ * chunks. Commands are pipelined behind what is in flight, replies are
+ * read as they are needed: t is done (its rcpt codes, rc and why set)
+ * by this call, a later smtp_send, smtp_wait or smtp_close. Under DATA
+ * the call returns once the data is out; under BDAT, when fewer than
+ * SMTP_WINDOW messages are in flight. With SMTP_SEND_LAST, QUIT goes
+ * out with the data. dsn may be NULL. A message the server cannot
+ * take (SIZE, SMTPUTF8) is done at once, nothing sent. Returns -1 with
+ * e only when the session broke: then every message in flight is
+ * done, and the session must be closed.
  */
-int	smtp_reset(struct smtp_session *s, struct ferr *e);
-/* QUIT (best effort) and close the connection. */
+int	smtp_send(struct smtp_session *s, struct smtp_txn *t,
+	    const char *from, struct smtp_rcpt *rcpt, size_t n, int msg,
+	    off_t size, unsigned flags, const struct smtp_dsn *dsn,
+	    struct ferr *e);
+/*
+ * Read replies until the oldest message in flight is done (all:
+ * until nothing is due). -1 with e when the session broke.
+ */
+int	smtp_wait(struct smtp_session *s, int all, struct ferr *e);
+/* Messages started and not done. */
+size_t	smtp_inflight(const struct smtp_session *s);
+/*
+ * Read all that is due; -1 with e when the session broke or the
+ * pipelined AUTH was refused. For -bv, which sends no message.
+ */
+int	smtp_check(struct smtp_session *s, struct ferr *e);
+/*
+ * 0 when the session cannot take another message: it broke, QUIT
+ * went, AUTH was refused, or the server spoke or hung up while idle
+ * (RFC 5321 3.8: a 421 between messages).
+ */
+int	smtp_idle_ok(const struct smtp_session *s);
+/*
+ * QUIT (best effort; not after a failure) and close the connection.
+ * Replies still due are read first, so messages in flight get done.
+ */
 void	smtp_close(struct smtp_session *s);
 /*
  * One line on an open session for -bv: the peer, TLS, the AUTH

@@ -100,6 +100,22 @@ conn_wait(struct tls_conn *c, short events, struct ferr *e)
 	return 0;
 }
 
+/*
+ * The server closed while commands were still going out (a 421 and a
+ * close, in a pipelined group). Writes from then on are dropped, not
+ * failed: the replies it sent before closing are still to be read,
+ * and a failed write would stop the TLS engine from reading them. The
+ * close itself shows when they are all read.
+ */
+static int
+peer_gone(struct tls_conn *c, int err)
+{
+	if (err != EPIPE && err != ECONNRESET)
+		return 0;
+	c->gone = 1;
+	return 1;
+}
+
 static int
 sock_read(void *ctx, unsigned char *buf, size_t len)
 {
@@ -136,6 +152,8 @@ sock_write(void *ctx, const unsigned char *buf, size_t len)
 	do
 		n = write(c->fd, buf, len);
 	while (n == -1 && errno == EINTR);
+	if (n == -1 && peer_gone(c, errno))
+		return (int)len;
 	if (n == -1) {
 		c->io_err = errno;
 		return -1;
@@ -155,6 +173,13 @@ tls_init(struct tls_conn *c, int fd, unsigned timeout)
 	c->cache_dirfd = -1;
 	c->resumed = 0;
 	c->deadline = 0;
+	c->gone = 0;
+}
+
+int
+tls_gone(const struct tls_conn *c)
+{
+	return c->gone;
 }
 
 void
@@ -622,6 +647,8 @@ tls_write(struct tls_conn *c, const void *buf, size_t len, struct ferr *e)
 		n = write(c->fd, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && peer_gone(c, errno))
+			return 0;
 		if (n == -1)
 			return ferr_set(e, FE_TEMP, errno, "write");
 		p += n;

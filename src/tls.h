@@ -38,6 +38,7 @@ struct tls_conn {			/* caller owns it; fields private */
 	int			fd;
 	unsigned		timeout;
 	long long		deadline;	/* monotonic ms; 0 = none */
+	int			gone;		/* the peer closed: see tls_gone */
 	int			on;		/* 0 plain, 1 handshake, 2 TLS up */
 	int			io_err;		/* errno of the socket */
 	unsigned char		first[TLS_FIRST_SIZE];	/* what the */
@@ -69,6 +70,12 @@ void	tls_set_deadline(struct tls_conn *c, unsigned secs);
  */
 void	tls_cache(struct tls_conn *c, int dirfd, const char *host,
 	    unsigned port);
+/*
+ * 1 when the server has closed its end: writes since then were
+ * dropped (they cannot reach it), so that the replies it sent before
+ * closing can still be read; reading past them fails.
+ */
+int	tls_gone(const struct tls_conn *c);
 /* 1 when the last tls_start resumed a kept session. */
 int	tls_resumed(const struct tls_conn *c);
 /*

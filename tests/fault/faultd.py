@@ -526,6 +526,7 @@ class Session:
 			pass
 		except Hangup as e:
 			self.log("hanging up: %s" % e)
+			self.linger()
 		except Exception:
 			self.log("internal error: " +
 			    traceback.format_exc().replace("\n", " | "))
@@ -536,6 +537,22 @@ class Session:
 			except OSError:
 				pass
 			self.log("closed")
+
+	def linger(self):
+		"""Close our end, then read what the client still sends until
+		it closes too (at most 2 s): a close() with unread input sends
+		a TCP RST, and that can destroy the replies written just
+		before, which a client that pipelines has not read yet."""
+		try:
+			self.sock.shutdown(socket.SHUT_WR)
+			end = time.monotonic() + 2
+			while time.monotonic() < end:
+				r, _, _ = select.select([self.sock], [], [],
+				    end - time.monotonic())
+				if not r or not self.sock.recv(65536):
+					break
+		except (OSError, ValueError):
+			pass
 
 	def session(self):
 		rules, n, note, err = self.srv.rules.for_connection()
