@@ -64,9 +64,10 @@ ext_cases(struct t *t)
 	static const char *ehlo[] = { "250-mail.example Hello",
 	    "250-PIPELINING", "250-SIZE 10240000", "250-STARTTLS",
 	    "250-AUTH PLAIN LOGIN", "250-AUTH=CRAM-MD5 SCRAM-SHA-256",
-	    "250-8BITMIME", "250-DSN", "250 SMTPUTF8", NULL };
-	static const char *bare[] = { "250-x", "250-SIZE", "250 STARTTLSX",
+	    "250-8BITMIME", "250-DSN", "250-CHUNKING", "250 SMTPUTF8",
 	    NULL };
+	static const char *bare[] = { "250-x", "250-SIZE", "250-CHUNKINGX",
+	    "250 STARTTLSX", NULL };
 	struct smtp_reply r;
 	struct smtp_ext	x;
 
@@ -74,7 +75,8 @@ ext_cases(struct t *t)
 	smtp_ext_parse(&x, &r);
 	T_OK(t, x.flags == (SMTP_EXT_PIPELINING | SMTP_EXT_SIZE |
 	    SMTP_EXT_STARTTLS | SMTP_EXT_AUTH | SMTP_EXT_8BITMIME |
-	    SMTP_EXT_DSN | SMTP_EXT_SMTPUTF8), "all flags");
+	    SMTP_EXT_DSN | SMTP_EXT_SMTPUTF8 | SMTP_EXT_CHUNKING),
+	    "all flags");
 	T_OK(t, x.size == 10240000, "size");
 	T_OK(t, x.auth == CONF_AUTH_ALL, "auth incl. AUTH=");
 	feed(&r, bare);
