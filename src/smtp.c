@@ -832,6 +832,7 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 	s->auth_failed = 0;
 	s->quit_sent = 0;
 	s->whead = s->nwait = 0;
+	s->window = 1;
 	memset(&s->ext, 0, sizeof(s->ext));
 	if (open_session(s, e) == -1) {
 		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
@@ -961,8 +962,19 @@ txn_end(struct smtp_session *s, struct smtp_txn *t)
 	 * A transaction the server may still hold (MAIL taken, the data
 	 * never ended) needs RSET before the next MAIL (RFC 5321 4.1.1.5).
 	 */
-	if (t->mail_code / 100 == 2 && !t->ended)
+	if (t->mail_code / 100 == 2 && (!t->ended ||
+	    (t->chunks > 0 && t->rc == -1)))
 		s->need_rset = 1;
+	/*
+	 * Slow start: a server may hang up after so many errors (Postfix:
+	 * smtpd_hard_error_limit, 20), and what it answered to a stream
+	 * in flight is then lost. Each message taken doubles how many may
+	 * be on the wire; any failure makes it one again.
+	 */
+	if (t->rc == 0 && !t->data_failed && s->window < SMTP_WINDOW)
+		s->window *= 2;
+	else if (t->rc == -1)
+		s->window = 1;
 	if (s->done_fn != NULL)
 		s->done_fn(s->done_arg, t);
 }
@@ -1386,8 +1398,11 @@ smtp_send(struct smtp_session *s, struct smtp_txn *t, const char *from,
 	/* it hung up meanwhile: its replies so far still count */
 	if (tls_gone(&s->conn) && smtp_wait(s, 1, e) == -1)
 		goto broken;
-	/* keep at most SMTP_WINDOW messages' replies due */
-	while (smtp_inflight(s) >= SMTP_WINDOW)
+	/*
+	 * Under BDAT keep at most s->window (<= SMTP_WINDOW) messages'
+	 * replies due. Under DATA the next 354 bounds it to one already.
+	 */
+	while (smtp_inflight(s) >= (chunking ? s->window : SMTP_WINDOW))
 		if (smtp_wait(s, 0, e) == -1)
 			goto broken;
 	return 0;

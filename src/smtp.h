@@ -155,6 +155,7 @@ struct smtp_session {			/* caller owns it; fields private */
 	struct ferr		 auth_err;
 	struct smtp_wait	 wait[SMTP_WAIT_MAX];
 	size_t			 whead, nwait;
+	size_t			 window;	/* messages in flight, at most */
 	struct smtp_reply	 reply;
 	struct tls_conn		 conn;
 	size_t			 inlen, inoff;
