@@ -44,6 +44,7 @@ pl_sent() {
 	done
 	echo "$n"
 }
+pl_since() { log_since "$(fault_log pl)" "$1"; }
 # pl_ahead: 1 when the -v trace shows two messages' MAILs out before
 # the first of them was answered "queued" (they were pipelined)
 pl_ahead() {
