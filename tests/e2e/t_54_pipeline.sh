@@ -63,7 +63,7 @@ pl_one() {
 	else
 		fault_rules pl "$rule"
 	fi
-	ferry_run "$plconf" -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
+	ferry_run "$plconf" -odi -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
 	    "b@$SH_DOMAIN" < "$E2E_WORK/pl.eml"
 	check "$mode, $rule: exit $rc" expect_rc "$rc"
 	check "$mode, $rule: a now? ($wa)" eval '[ "$(pl_got "body $tag" a)" \
@@ -85,7 +85,7 @@ for mode in data chunking; do
 	# -- AUTH PLAIN pipelined with the envelope: its reply decides all
 	[ "$mode" = chunking ] && fault_rules pl chunking || fault_rules pl
 	printf 'Subject: pl-group\n\nbody pl-group\n' > "$E2E_WORK/pl.eml"
-	ferry_run "$plconf" -v -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
+	ferry_run "$plconf" -odi -v -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
 	    < "$E2E_WORK/pl.eml"
 	# DATA waits for its 354; BDAT needs no reply before QUIT
 	[ "$mode" = chunking ] && last=QUIT || last=DATA
@@ -123,7 +123,7 @@ for rule in "bdat#2 451 4.3.0 later" "bdat#3 554 5.6.0 no" \
     "bdat#2 421 4.3.2 bye"; do
 	fault_rules pl chunking "$rule"
 	m=$(log_mark "$(fault_log pl)")
-	ferry_run "$plconf" -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
+	ferry_run "$plconf" -odi -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
 	    < "$E2E_WORK/pl-big.eml"
 	check "big, $rule: sent in chunks, exit 0" eval '[ "$RC" -eq 0 ] &&
 	    [ "$(pl_since "$m" | grep -c "< BDAT")" -ge 2 ]'
