@@ -869,11 +869,7 @@ handoff(const struct opts *o, struct queue *q, struct spool_msg *m,
 		return background(q, m, env);
 	if ((pid = detach(p[1])) == 0) {
 		close(p[0]);
-		rc = foreground(o, q, m, env, e);
-		if (rc == -1) {
-			fprintf(stderr, "ferry: %s\n", e->text);
-			rc = ferr_exit(e);
-		}
+		rc = foreground(o, q, m, env, e);	/* prints its lines */
 		queue_end(q);
 		_exit(rc);
 	}
