@@ -1059,20 +1059,7 @@ class Session:
 		self.counts["data-mid"] = n = self.counts.get("data-mid", 0) + 1
 		mid = self.rules.action("data-mid", n)
 		data = self.read_data(mid, n)
-		a = self.fault("eod")
-		if a is not None and not a.positive():
-			self.send(a.data)
-			self.reset()
-			if a.closing():
-				raise Hangup("421 sent")
-			return
-		if len(data) > self.size_limit:
-			self.reply(552, "5.3.4 Message size exceeds fixed limit")
-			self.reset()
-			return
-		name = self.save(data)
-		self.reset()
-		self.ok(a, ("250 2.0.0 Ok: queued as %s\r\n" % name).encode())
+		self.end_of_data(data)
 
 	def read_data(self, mid, n):
 		"""The message up to the final dot, dot-unstuffed."""
@@ -1151,11 +1138,15 @@ class Session:
 		barelf = len(re.findall(rb"(?<!\r)\n", data))
 		self.log("bdat: %d bytes in %d chunks, bare LF %d, bare CR %d" %
 		    (len(data), len(self.chunks), barelf, barecr))
-		e = self.fault("eod")
-		if e is not None and not e.positive():
-			self.send(e.data)
+		self.end_of_data(data)
+
+	def end_of_data(self, data):
+		"""The reply to a whole message, after DATA's dot or BDAT LAST."""
+		a = self.fault("eod")
+		if a is not None and not a.positive():
+			self.send(a.data)
 			self.reset()
-			if e.closing():
+			if a.closing():
 				raise Hangup("421 sent")
 			return
 		if len(data) > self.size_limit:
@@ -1164,7 +1155,7 @@ class Session:
 			return
 		name = self.save(data)
 		self.reset()
-		self.ok(e, ("250 2.0.0 Ok: queued as %s\r\n" % name).encode())
+		self.ok(a, ("250 2.0.0 Ok: queued as %s\r\n" % name).encode())
 
 	def save(self, data):
 		hdr = ("X-Fault-From: <%s>\r\n" % self.mail_from).encode("latin-1")
