@@ -1042,12 +1042,18 @@ class Session:
 		self.rcpts.append(m.group(1))
 		self.ok(a, b"250 2.1.5 Ok\r\n")
 
-	def do_data(self, verb, arg):
+	def have_envelope(self):
+		"""DATA and BDAT need MAIL and a recipient; else say why."""
 		if self.mail_from is None:
 			self.reply(503, "5.5.1 Error: need MAIL command")
-			return
+			return False
 		if not self.rcpts:
 			self.reply(554, "5.5.1 Error: no valid recipients")
+			return False
+		return True
+
+	def do_data(self, verb, arg):
+		if not self.have_envelope():
 			return
 		if arg:
 			self.reply(501, "5.5.4 Syntax: DATA")
@@ -1116,11 +1122,7 @@ class Session:
 			return
 		size, last = int(m.group(1)), m.group(2) is not None
 		chunk = self.read_chunk(size)
-		if self.mail_from is None:
-			self.reply(503, "5.5.1 Error: need MAIL command")
-			return
-		if not self.rcpts:
-			self.reply(554, "5.5.1 Error: no valid recipients")
+		if not self.have_envelope():
 			return
 		self.bdat_n += 1
 		a = self.fault("bdat", self.bdat_n)
