@@ -698,14 +698,21 @@ restrict_caller(struct queue *q)
 		queue_restrict(q, (long long)getuid());
 }
 
-/* Read the message into a new spool entry and commit it. */
+/*
+ * Read the message into a new spool entry and commit it. With early,
+ * the connect to the smart host starts before the commit's fsyncs, so
+ * that they overlap its first round trip; a failure to start is left
+ * for the delivery to meet and report.
+ */
 static int
 enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
-    struct spool_msg *m, struct spool_env *env, struct ferr *e)
+    struct spool_msg *m, struct spool_env *env, struct net_conn *early,
+    struct ferr *e)
 {
 	struct msg_info	info;
 	struct msg_opts	mo;
 	struct fix	f;
+	struct ferr	ignored;
 	int		rc = -1;
 
 	if (o->nrcpts == 0 && !o->msg.extract)
@@ -722,8 +729,15 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 	if (spool_create(sp, m, e) == -1)
 		goto out;
 	if (msg_read(STDIN_FILENO, m->fd, &mo, &info, e) == -1 ||
-	    make_env(c, o, &info, env, e) == -1 ||
-	    spool_commit(sp, m, env, e) == -1) {
+	    make_env(c, o, &info, env, e) == -1) {
+		spool_abort(sp, m);
+		goto out;
+	}
+	if (early != NULL && conf_tls_port(c, &ignored) == 0)
+		(void)net_start(early, c->smarthost, c->port, &ignored);
+	if (spool_commit(sp, m, env, e) == -1) {
+		if (early != NULL)
+			net_conn_free(early);
 		spool_abort(sp, m);
 		goto out;
 	}
@@ -916,10 +930,14 @@ submit(const struct conf *c, const struct opts *o, struct spool *sp,
 	struct spool_msg m;
 	struct spool_env env;
 	struct queue	 q;
+	struct net_conn	 early;
 	int		 rc;
 
 	spool_env_init(&env);
-	if (enqueue(c, o, sp, &m, &env, e) == -1) {
+	net_conn_init(&early);
+	/* -odb's caller does not wait: no need to hurry its connect */
+	if (enqueue(c, o, sp, &m, &env, o->deliver == DELIVER_NOW ||
+	    o->deliver == DELIVER_WAIT ? &early : NULL, e) == -1) {
 		spool_env_free(&env);
 		return -1;
 	}
@@ -931,11 +949,13 @@ submit(const struct conf *c, const struct opts *o, struct spool *sp,
 	if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL,
 	    o->print_errors, e) == -1) {
 		/* the message is safe; say why it cannot go now */
+		net_conn_free(&early);
 		spool_release(&m);
 		spool_env_free(&env);
 		ferr_wrap(e, "%s kept in the queue", m.id);
 		return -1;
 	}
+	queue_early(&q, &early);
 	restrict_caller(&q);
 	if (o->deliver == DELIVER_BACKGROUND)
 		rc = background(&q, &m, &env);

@@ -88,6 +88,7 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	q->trace = trace;
 	q->print_errors = print_errors;
 	q->only_uid = -1;
+	net_conn_init(&q->early);
 	ta_init(&q->extra);
 	if (trust_load(q, e) == -1)
 		goto fail;
@@ -113,10 +114,19 @@ queue_restrict(struct queue *q, long long uid)
 }
 
 void
+queue_early(struct queue *q, struct net_conn *nc)
+{
+	net_conn_free(&q->early);
+	q->early = *nc;
+	net_conn_init(nc);
+}
+
+void
 queue_end(struct queue *q)
 {
 	if (q->s != NULL)
 		close_session(q);
+	net_conn_free(&q->early);
 	free(q->fly);
 	q->fly = NULL;
 	free(q->s);
@@ -213,7 +223,8 @@ session(struct queue *q, struct ferr *e)
 		*e = q->down_err;
 		return -1;
 	}
-	if (smtp_open(q->s, q->conf, &q->trust, q->trace, NULL, e) == -1) {
+	if (smtp_open(q->s, q->conf, &q->trust, q->trace, NULL, &q->early,
+	    e) == -1) {
 		q->down = 1;
 		q->down_err = *e;
 		return -1;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include "conf.h"
 #include "ferr.h"
+#include "net.h"
 #include "smtp.h"
 #include "spool.h"
 #include "ta.h"
@@ -38,6 +39,7 @@ struct queue {			/* caller owns it; fields private */
 	size_t			 bouncesize;
 	int			 owed;		/* a bounce became owed */
 	long long		 only_uid;	/* -1, or queue_restrict's */
+	struct net_conn		 early;		/* queue_early's */
 };
 
 /* What became of one message in one attempt. */
@@ -63,6 +65,12 @@ int	queue_init(struct queue *q, const struct conf *c, struct spool *sp,
  * run, waits for; its owed bounces are made by the next full run.
  */
 void	queue_restrict(struct queue *q, long long uid);
+/*
+ * A connect to the smart host that net_start began before queue_init
+ * (while the message was being synced): the first session finishes it
+ * instead of connecting anew. q takes it over; nc is left empty.
+ */
+void	queue_early(struct queue *q, struct net_conn *nc);
 /* Close the session and free everything. */
 void	queue_end(struct queue *q);
 /*

@@ -558,12 +558,13 @@ auth_refused(struct smtp_session *s, struct ferr *e)
 }
 
 /*
- * AUTH PLAIN with its initial response (RFC 4954 4) is done in one
- * step, and RFC 2920 3.1 does not name AUTH among the commands that
- * must end a group: with PIPELINING it goes out with the first MAIL,
- * RCPT and DATA (or BDAT), and its reply is read in turn. A refusal
- * then also explains the 530s that follow it. The mechanisms with a
- * challenge, or an error challenge (XOAUTH2, OAUTHBEARER), go alone.
+ * RFC 4954 4: with PIPELINING, AUTH must end a group, except when it
+ * carries an initial response for a mechanism that completes in one
+ * round trip and negotiates no security layer, PLAIN being its example.
+ * So AUTH PLAIN goes out with the first MAIL, RCPT and DATA (or BDAT),
+ * and its reply is read in turn. A refusal then also explains the 530s
+ * that follow it. The mechanisms with a challenge, or an error
+ * challenge (XOAUTH2, OAUTHBEARER), go alone, as that section asks.
  */
 static int
 auth_pipelined(struct smtp_session *s, const char *pass, struct ferr *e)
@@ -772,7 +773,8 @@ server_name(const struct conf *c, char *buf, size_t size)
 }
 
 static int
-open_session(struct smtp_session *s, struct ferr *e)
+open_session(struct smtp_session *s, struct net_conn *early,
+    struct ferr *e)
 {
 	const struct conf *c = s->conf;
 	char	name[CONF_HOST_SIZE];
@@ -780,8 +782,12 @@ open_session(struct smtp_session *s, struct ferr *e)
 	if (conf_tls_port(c, e) == -1)	/* would cost a whole timeout */
 		return -1;
 	server_name(c, name, sizeof(name));
-	s->fd = net_connect(c->smarthost, c->port, c->timeout, s->peer,
-	    sizeof(s->peer), e);
+	if (early != NULL && early->fd != -1)
+		s->fd = net_finish(early, c->timeout, s->peer,
+		    sizeof(s->peer), e);
+	else
+		s->fd = net_connect(c->smarthost, c->port, c->timeout,
+		    s->peer, sizeof(s->peer), e);
 	if (s->fd == -1)
 		return -1;
 	tls_init(&s->conn, s->fd, c->timeout);
@@ -817,7 +823,7 @@ smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg)
 int
 smtp_open(struct smtp_session *s, const struct conf *c,
     const struct tls_trust *trust, smtp_trace_fn *trace, void *trace_arg,
-    struct ferr *e)
+    struct net_conn *early, struct ferr *e)
 {
 	s->conf = c;
 	s->trust = trust;
@@ -834,7 +840,7 @@ smtp_open(struct smtp_session *s, const struct conf *c,
 	s->whead = s->nwait = 0;
 	s->window = 1;
 	memset(&s->ext, 0, sizeof(s->ext));
-	if (open_session(s, e) == -1) {
+	if (open_session(s, early, e) == -1) {
 		ferr_wrap(e, "%s:%u", c->smarthost, c->port);
 		if (s->fd != -1) {
 			tls_close(&s->conn);

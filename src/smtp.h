@@ -178,13 +178,15 @@ struct smtp_dsn {
 
 /*
  * Connect, read the banner, EHLO, STARTTLS or implicit TLS as the
- * config says, and AUTH when a user is set. trace may be NULL. On
+ * config says, and AUTH when a user is set. trace may be NULL. early,
+ * when not NULL and under way, is a net_start to the smart host made
+ * before: it is finished instead of a new connect. On
  * failure the connection is closed; e says why (FE_TEMP for 4xx and
  * network trouble, FE_PERM for 5xx, FE_TLS, FE_PROTOCOL, FE_CONFIG).
  */
 int	smtp_open(struct smtp_session *s, const struct conf *c,
 	    const struct tls_trust *trust, smtp_trace_fn *trace,
-	    void *trace_arg, struct ferr *e);
+	    void *trace_arg, struct net_conn *early, struct ferr *e);
 /*
  * Keep TLS sessions in folder dirfd (the spool; -1 for none) so that
  * the next connection resumes them (tls_cache). Set it once, before
