@@ -1456,8 +1456,18 @@ smtp_close(struct smtp_session *s)
 	if (!s->broken && !s->quit_sent && cmd(s, -1, &e, "QUIT") == 0 &&
 	    wait_push(s, SMTP_WAIT_QUIT, NULL, &e) == 0)
 		s->quit_sent = 1;
+	/*
+	 * Every reply but QUIT's decides something. QUIT's 221 does not:
+	 * waiting for it would cost a round trip at the end of each run,
+	 * so it is not read (RFC 5321 4.1.1.10 only says SHOULD; Postfix's
+	 * own client skips it by default, smtp_skip_quit_response).
+	 */
+	while (!s->broken && s->nwait > 0 &&
+	    s->wait[s->whead].kind != SMTP_WAIT_QUIT)
+		if (wait_read(s, &e) == -1)
+			break;
 	if (!s->broken)
-		(void)smtp_wait(s, 1, &e);
+		(void)flush_out(s, &e);
 	tls_close(&s->conn);
 	close(s->fd);
 	s->fd = -1;

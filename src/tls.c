@@ -668,8 +668,21 @@ tls_flush(struct tls_conn *c, struct ferr *e)
 void
 tls_close(struct tls_conn *c)
 {
-	/* fails when the server skips close_notify; harmless after 221 */
-	if (c->on)
-		(void)br_sslio_close(&c->io);
+	br_ssl_engine_context *eng = &c->sc.eng;
+	unsigned char	*rec;
+	size_t		 len;
+	int		 n;
+
+	if (!c->on)
+		return;
 	c->on = 0;
+	/*
+	 * RFC 5246 7.2.1: the side that closes need not wait for the
+	 * other's close_notify; br_sslio_close would, a round trip more.
+	 */
+	br_ssl_engine_close(eng);
+	while ((br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) &&
+	    (rec = br_ssl_engine_sendrec_buf(eng, &len)) != NULL &&
+	    (n = sock_write(c, rec, len)) > 0)
+		br_ssl_engine_sendrec_ack(eng, (size_t)n);
 }

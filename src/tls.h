@@ -119,7 +119,10 @@ enum tls_saw	tls_saw(const struct tls_conn *c);
  * records came back. The connection is of no further use.
  */
 int	tls_probe(struct tls_conn *c);
-/* Send close_notify when TLS is on; the caller closes the socket. */
+/*
+ * Send close_notify when TLS is on, without waiting for the server's;
+ * the caller closes the socket.
+ */
 void	tls_close(struct tls_conn *c);
 /*
  * SHA-256 of the SubjectPublicKeyInfo of a DER certificate: what
