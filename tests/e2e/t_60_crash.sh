@@ -11,6 +11,7 @@ cspool=$E2E_WORK/spool-crash
 crash_points=0
 crash_dups=0
 crash_bad=0
+crash_where=""
 
 # calls SYSCALLS ARGS...: how many of each syscall one run makes.
 calls() {
@@ -91,6 +92,7 @@ while read -r sc n; do
 			nok "delivery killed at $sc #$i: lost"
 		elif [ "$got" -gt 1 ]; then
 			crash_dups=$((crash_dups + 1))
+			crash_where="$crash_where $sc#$i"
 		fi
 	done
 done < "$E2E_WORK/del.calls"
@@ -98,5 +100,6 @@ done < "$E2E_WORK/del.calls"
 check "crash: $crash_points kill points, none lost" eval \
     '[ "$crash_points" -gt 50 ] && [ "$(queued "$cconf")" -eq 0 ]'
 check "crash: no partial message ever delivered" eval '[ "$crash_bad" -eq 0 ]'
-echo "     crash: $crash_points kill points, $crash_dups duplicate deliveries"
+echo "     crash: $crash_points kill points, $crash_dups duplicate deliveries" \
+    "(killed at:${crash_where:- none})"
 echo "crash points: $crash_points, duplicates: $crash_dups" > "$E2E_WORK/crash.txt"
