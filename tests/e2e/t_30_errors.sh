@@ -57,6 +57,30 @@ ferry_run "$bad" -bp < /dev/null
 check "connection refused: mailq shows why" grep -q "Connection refused" \
     "$OUT"
 
+# Two addresses, the first refusing: the connect that starts before the
+# spool's fsyncs (net_start) goes on to the next address, as net_connect
+# always did. A private /etc/hosts lists 127.0.0.2 (nothing listens)
+# first; musl keeps IPv4 answers in file order.
+tdir=$E2E_WORK/etc-twoaddr
+mkdir -p "$tdir"
+cp /etc/passwd /etc/group "$tdir/"
+printf '127.0.0.2 twoaddr.ferry.test\n127.0.0.1 twoaddr.ferry.test\n' \
+    > "$tdir/hosts"
+two=$(mkconf twoaddr "smarthost twoaddr.ferry.test" \
+    "tls_server_name localhost" "port $SH_PORT_SMTPS" "tls implicit" \
+    "tls_builtin_ca no" "tls_ca_file $SH_CA" "user $SH_USER" \
+    "password_file $E2E_WORK/password" "timeout 20")
+for mode in -odi ""; do
+	rcpt=twoaddr${mode:+-odi}
+	FERRY_ETC=$tdir ferry_run "$two" $mode -f "s@$SH_DOMAIN" \
+	    "$rcpt@$SH_DOMAIN" < "$msg"
+	check "first address refuses ($mode): exit 0" expect_rc 0
+	check "first address refuses ($mode): the second took it" \
+	    landed "$rcpt" 1
+	check "first address refuses ($mode): nothing queued" \
+	    eval '[ "$(queued "$two")" -eq 0 ]'
+done
+
 # One recipient refused by the server (5xx), one accepted; -oep prints.
 ferry_run "$good" -oep -f "s@$SH_DOMAIN" "part@$SH_DOMAIN" \
     "reject@$SH_DOMAIN" < "$msg"
