@@ -1,6 +1,21 @@
 # t_10_relay.sh: delivery over 465 and 587 with each AUTH mechanism,
 # several recipients, a 5 MB message, dot lines, 8-bit data, -t.
 
+# quit_logged MARK: Postfix logged the session since MARK as ended by
+# QUIT, with no lost connection, though ferry does not wait for the 221
+# nor for the server's close_notify (README, "Speed").
+quit_logged() {
+	local i
+	for i in $(seq 50); do
+		log_since "$(smarthost_log)" "$1" | grep -q 'disconnect from' &&
+		    break
+		sleep 0.1
+	done
+	log_since "$(smarthost_log)" "$1" | grep 'disconnect from' |
+	    grep -q 'quit=1' &&
+	    ! log_since "$(smarthost_log)" "$1" | grep -q 'lost connection'
+}
+
 # relay_case TLS PORT MECH: one message through it, checked in full.
 relay_case() {
 	local tls=$1 port=$2 mech=$3 who msg conf mark
@@ -14,12 +29,25 @@ relay_case() {
 	check "$tls:$port AUTH $mech body intact" same_body "$msg" "$LANDED"
 	check "$tls:$port AUTH $mech used $mech" grep -qi \
 	    "sasl_method=$mech" <(log_since "$(smarthost_log)" "$mark")
+	check "$tls:$port AUTH $mech: Postfix saw QUIT" quit_logged "$mark"
 }
 
 for mech in plain login cram-md5; do
 	relay_case implicit "$SH_PORT_SMTPS" "$mech"
 	relay_case starttls "$SH_PORT_SUBMISSION" "$mech"
 done
+
+# A queue run of three: QUIT goes after the last reply, unanswered.
+conf=$(hostconf qrun implicit "$SH_PORT_SMTPS")
+for i in 1 2 3; do
+	ferry_run "$conf" -odq -f "s@$SH_DOMAIN" "qrun@$SH_DOMAIN" \
+	    < "$(mkmsg qrun$i "qrun@$SH_DOMAIN" "queued $i")"
+done
+mark=$(log_mark "$(smarthost_log)")
+ferry_run "$conf" -q < /dev/null
+check "queue run of three: exit 0" expect_rc 0
+check "queue run of three: all landed" landed qrun 3
+check "queue run of three: Postfix saw QUIT" quit_logged "$mark"
 
 # Three recipients in one transaction.
 conf=$(hostconf three starttls "$SH_PORT_SUBMISSION")

@@ -70,11 +70,20 @@ two=$(mkconf twoaddr "smarthost twoaddr.ferry.test" \
     "tls_server_name localhost" "port $SH_PORT_SMTPS" "tls implicit" \
     "tls_builtin_ca no" "tls_ca_file $SH_CA" "user $SH_USER" \
     "password_file $E2E_WORK/password" "timeout 20")
+"$FERRY_ROOT/scripts/need" strace >/dev/null || nok "strace missing"
+# tried STRACE: the IPv4 addresses connected to, in order
+tried() {
+	sed -n 's/.*connect(.*inet_addr("\([0-9.]*\)").*/\1/p' "$1" |
+	    tr '\n' ' ' | sed 's/ $//'
+}
 for mode in -odi ""; do
 	rcpt=twoaddr${mode:+-odi}
-	FERRY_ETC=$tdir ferry_run "$two" $mode -f "s@$SH_DOMAIN" \
+	FERRY_WRAP="strace -f -qq -o $E2E_WORK/twoaddr.st -e trace=connect" \
+	    FERRY_ETC=$tdir ferry_run "$two" $mode -f "s@$SH_DOMAIN" \
 	    "$rcpt@$SH_DOMAIN" < "$msg"
 	check "first address refuses ($mode): exit 0" expect_rc 0
+	check "first address refuses ($mode): 127.0.0.2 tried, then .1" \
+	    eval '[ "$(tried "$E2E_WORK/twoaddr.st")" = "127.0.0.2 127.0.0.1" ]'
 	check "first address refuses ($mode): the second took it" \
 	    landed "$rcpt" 1
 	check "first address refuses ($mode): nothing queued" \
