@@ -1235,6 +1235,20 @@ txn_cmd(struct smtp_session *s, struct smtp_txn *t, int first,
 	return 0;
 }
 
+/* One block of the message file into s->data; -1 with e. */
+static ssize_t
+read_block(struct smtp_session *s, int msg, struct ferr *e)
+{
+	ssize_t	n;
+
+	do
+		n = read(msg, s->data, sizeof(s->data));
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		ferr_set(e, FE_OS, errno, "message file");
+	return n;
+}
+
 /* DATA: the message dot-stuffed, then the final dot. */
 static int
 send_data(struct smtp_session *s, int msg, struct ferr *e)
@@ -1245,11 +1259,8 @@ send_data(struct smtp_session *s, int msg, struct ferr *e)
 
 	smtp_dot_init(&d);
 	for (;;) {
-		n = read(msg, s->data, sizeof(s->data));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return ferr_set(e, FE_OS, errno, "message file");
+		if ((n = read_block(s, msg, e)) == -1)
+			return -1;
 		if (n == 0)
 			break;
 		len = smtp_dot_stuff(&d, s->data, (size_t)n, s->stuffed);
@@ -1281,24 +1292,17 @@ send_chunks(struct smtp_session *s, struct smtp_txn *t, int msg,
 	int		more = 1;
 
 	smtp_crlf_init(&d);
-	n = read(msg, s->data, sizeof(s->data));
+	if ((n = read_block(s, msg, e)) == -1)
+		return -1;
 	while (more) {
-		if (n == -1 && errno == EINTR) {
-			n = read(msg, s->data, sizeof(s->data));
-			continue;
-		}
-		if (n == -1)
-			return ferr_set(e, FE_OS, errno, "message file");
 		len = smtp_dot_stuff(&d, s->data, (size_t)n, s->stuffed);
-		do	/* one block ahead: is this chunk the last? */
-			n = n == 0 ? 0 : read(msg, s->data, sizeof(s->data));
-		while (n == -1 && errno == EINTR);
+		/* one block ahead: is this chunk the last? */
+		if (n > 0 && (n = read_block(s, msg, e)) == -1)
+			return -1;
 		if (n == 0) {
 			len += smtp_dot_end(&d, s->stuffed + len);
 			more = 0;
 		}
-		if (n == -1)
-			return ferr_set(e, FE_OS, errno, "message file");
 		snprintf(size, sizeof(size), "%zu", len);
 		if (cmd(s, -1, e, "BDAT %s%s", size, more ? "" : " LAST") ==
 		    -1 || flush_out(s, e) == -1)
