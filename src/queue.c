@@ -543,23 +543,30 @@ take_off(struct queue *q, struct spool_msg *m, struct spool_env *env,
 	return 0;
 }
 
+/* Every message in flight done and recorded; the session stays. */
+static void
+settle(struct queue *q)
+{
+	struct ferr	e;
+
+	if (q->open && smtp_wait(q->s, 1, &e) == -1)
+		close_session(q);
+	reap(q);
+}
+
 int
 queue_deliver(struct queue *q, struct spool_msg *m, struct spool_env *env,
     struct queue_result *res, struct ferr *e)
 {
-	struct ferr	broke;
-
 	memset(res, 0, sizeof(*res));
 	ferr_clear(&res->why);
 	q->land_rc = 0;
 	/* the caller's one message: QUIT goes with its end */
 	if (take_off(q, m, env, res, 0, SMTP_SEND_LAST, e) == -1)
 		return -1;
-	if (q->open && smtp_wait(q->s, 1, &broke) == -1)
-		close_session(q);
+	settle(q);
 	if (q->open && !smtp_idle_ok(q->s))
 		close_session(q);
-	reap(q);
 	if (q->land_rc == -1) {
 		*e = q->land_err;
 		return -1;
@@ -602,17 +609,6 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 		log_warn("%s: %s", id, e->text);
 	spool_env_free(&env);
 	return rc == -1 ? -1 : 0;
-}
-
-/* Every message in flight done and recorded; the session stays. */
-static void
-settle(struct queue *q)
-{
-	struct ferr	e;
-
-	if (q->open && smtp_wait(q->s, 1, &e) == -1)
-		close_session(q);
-	reap(q);
 }
 
 int
