@@ -702,7 +702,7 @@ restrict_caller(struct queue *q)
  * Read the message into a new spool entry and commit it. With early,
  * the connect to the smart host starts before the commit's fsyncs, so
  * that they overlap its first round trip; a failure to start is left
- * for the delivery to meet and report.
+ * for the delivery to meet and report. The caller frees early.
  */
 static int
 enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
@@ -736,8 +736,6 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 	if (early != NULL && conf_tls_port(c, &ignored) == 0)
 		(void)net_start(early, c->smarthost, c->port, &ignored);
 	if (spool_commit(sp, m, env, e) == -1) {
-		if (early != NULL)
-			net_conn_free(early);
 		spool_abort(sp, m);
 		goto out;
 	}
@@ -938,6 +936,7 @@ submit(const struct conf *c, const struct opts *o, struct spool *sp,
 	/* -odb's caller does not wait: no need to hurry its connect */
 	if (enqueue(c, o, sp, &m, &env, o->deliver == DELIVER_NOW ||
 	    o->deliver == DELIVER_WAIT ? &early : NULL, e) == -1) {
+		net_conn_free(&early);
 		spool_env_free(&env);
 		return -1;
 	}
