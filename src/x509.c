@@ -142,6 +142,7 @@ enum hash { H_NONE, H_MD5, H_SHA1, H_SHA224, H_SHA256, H_SHA384,
 #define C_NC		0x0100
 #define C_SELF		0x0200	/* issuer and subject are the same */
 #define C_PATCH		0x0400	/* minimal needs a changed copy */
+#define C_CRIT_UNKNOWN	0x0800	/* a critical extension ferry lacks */
 
 #define MAX_PATCH	4
 
@@ -397,6 +398,7 @@ read_ext(struct cert *c, struct der *ext)
 		if (der_eq(&oid, (const unsigned char *)known_critical[i].oid,
 		    known_critical[i].len))
 			return 0;
+	c->flags |= C_CRIT_UNKNOWN;
 	if (c->bad == NULL)
 		c->bad = "has an unknown critical extension";
 	return 0;
@@ -974,6 +976,56 @@ valid_at(const struct cert *c, long long now)
 }
 
 /*
+ * A trust anchor is a name and a key (RFC 5280 6.1.1 (d)): how its own
+ * certificate was issued (serial, AKI/SKI, the signature algorithm
+ * fields, duplicate extensions) is no input to the path. What ferry
+ * takes from it on purpose is what says how the key may be used: its
+ * dates, an RSA key of X509_MIN_RSA bits, CA:TRUE in basicConstraints
+ * (X.509 v3; critical or not: three of Debian's roots have it
+ * non-critical), keyCertSign if it has a keyUsage, no
+ * critical extension ferry cannot read, and well-formed
+ * nameConstraints; its nameConstraints and pathLenConstraint then
+ * count over the path (check_path).
+ */
+static const char *
+anchor_why(const struct cert *a, long long now)
+{
+	if (a->key == BR_KEYTYPE_RSA && a->rsa_bits < X509_MIN_RSA)
+		return "has an RSA key under 2048 bits";
+	if (!valid_at(a, now))
+		return "has expired or is not yet valid";
+	if (a->flags & C_CRIT_UNKNOWN)
+		return "has an unknown critical extension";
+	/*
+	 * An X.509 v1 root has no extensions to say CA:TRUE; old bundles
+	 * still hold some, and OpenSSL trusts them as CAs.
+	 */
+	if (a->version == 0)
+		return NULL;
+	if (!(a->flags & C_BC))
+		return "is not a CA (no basicConstraints)";
+	if (!(a->flags & C_CA))
+		return "is not a CA (basicConstraints CA:FALSE)";
+	if ((a->flags & C_KU) && !(a->ku & 0x04))
+		return "may not sign certificates (keyUsage lacks "
+		    "keyCertSign)";
+	if ((a->flags & C_NC) && !nc_valid(&a->nc))
+		return "has empty or malformed nameConstraints";
+	return NULL;
+}
+
+const char *
+x509_anchor_why(const unsigned char *der, size_t len, long long now)
+{
+	struct cert	a;
+
+	/* what ferry cannot parse is a name and a key only (anchor_cert) */
+	if (cert_parse(&a, der, len) == -1)
+		return NULL;
+	return anchor_why(&a, now);
+}
+
+/*
  * The path is certificates 0..n-1, the last signed by an anchor: the
  * rules between certificates (pathLenConstraint, nameConstraints) and
  * the anchor's own certificate, when known.
@@ -991,18 +1043,8 @@ check_path(struct x509_engine *x)
 	/* a self-signed leaf trusted as its own anchor is no issuer */
 	if (have_a && n == 1 && der_same(&a.der, &c.der))
 		have_a = 0;
-	if (have_a) {
-		/*
-		 * An X.509 v1 root has no extensions to say CA:TRUE; old
-		 * bundles still hold some, and OpenSSL trusts them as CAs.
-		 */
-		if (check_any(x, &a, (size_t)-1) == -1 ||
-		    (a.version > 0 && check_ca(x, &a, (size_t)-1) == -1))
-			return -1;
-		if (!valid_at(&a, x->now))
-			return set_why(x, (size_t)-1, "has expired or is not "
-			    "yet valid");
-	}
+	if (have_a && (why = anchor_why(&a, x->now)) != NULL)
+		return set_why(x, (size_t)-1, why);
 	/* issuers from the top down: i == n stands for the anchor */
 	for (i = n; i >= 1; i--) {
 		if (i == n && !have_a)

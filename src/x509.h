@@ -32,9 +32,11 @@ struct x509_trust {
 	const br_x509_trust_anchor	*ta;		/* may be empty */
 	size_t				 nta;
 	/*
-	 * The anchors' own certificates where known (tls_ca_file): their
-	 * nameConstraints, pathLenConstraint, dates and extensions then
-	 * apply too. Built-in anchors are a name and a key only.
+	 * The anchors' own certificates where known (tls_ca_file). An
+	 * anchor is a name and a key; from its certificate only what
+	 * x509_anchor_why checks applies, and its nameConstraints and
+	 * pathLenConstraint then count over the path. Built-in anchors
+	 * are a name and a key only.
 	 */
 	const br_x509_certificate	*certs;
 	size_t				 ncerts;
@@ -76,6 +78,13 @@ void	x509_engine_set_time(struct x509_engine *x, long long when);
 const char *x509_why(const struct x509_engine *x);
 /* A BearSSL X.509 error code (BR_ERR_X509_*) in words. */
 const char *x509_br_reason(unsigned err);
+/*
+ * What ferry holds an anchor's own certificate to, at time now: NULL
+ * when it may stand as an anchor, else why not ("has expired or is not
+ * yet valid"). Its serial, AKI/SKI and how it was signed do not count.
+ */
+const char *x509_anchor_why(const unsigned char *der, size_t len,
+	    long long now);
 /* 1 when pins were set and no certificate of the chain matched one. */
 int	x509_pin_failed(const struct x509_engine *x);
 /*

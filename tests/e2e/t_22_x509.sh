@@ -79,6 +79,15 @@ x509_delivered nc
 x509_serve wildok wildok
 x509_delivered wildok "tls_server_name mail.ferry.test"
 
+# Issue 25: an anchor is a name and a key. A root of serial number 0
+# (as Go Daddy and Starfield Root G2 in Debian's bundle), from a
+# tls_ca_file, alone and inside Debian's whole bundle.
+x509_serve root0 root0
+x509_delivered root0 "tls_ca_file $X/root0-ca.crt"
+cat /etc/ssl/certs/ca-certificates.crt "$X/root0-ca.crt" > "$X/bundle.pem"
+x509_serve root0bundle root0
+x509_delivered root0bundle "tls_ca_file $X/bundle.pem"
+
 # No common TLS: exit 76 with what to do, not 77.
 good=("$SH_CERTS/good.crt" "$SH_CERTS/good.key")
 PORT=$xport

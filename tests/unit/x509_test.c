@@ -4,9 +4,12 @@
  * exercise on whole chains: wildcards, name constraints, addresses.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "t.h"
+#include "ta.h"
 #include "x509.h"
 
 #define S(s)	(const unsigned char *)(s), strlen(s)
@@ -43,6 +46,96 @@ engine_limits(struct t *t)
 	    "a certificate that fills it exactly is parsed");
 	T_OK(t, strstr(one_cert(100), "not valid DER") != NULL,
 	    "junk is not X.509");
+}
+
+#define BUNDLE		"/etc/ssl/certs/ca-certificates.crt"
+#define BUNDLE_SIZE	(4 * 1024 * 1024)
+#define WHEN_2026	1767225600LL	/* 2026-01-01: both G2 roots valid */
+
+/* The serial number of a DER certificate is the single byte 0. */
+static int
+serial_zero(const unsigned char *d, size_t len)
+{
+	size_t	i = 0, k;
+
+	/* SEQUENCE, SEQUENCE (tbs), [0] version, then the INTEGER */
+	for (k = 0; k < 2; k++) {
+		if (i + 2 > len || d[i] != 0x30)
+			return 0;
+		i += (d[i + 1] & 0x80) ? 2 + (d[i + 1] & 0x7f) : 2;
+	}
+	if (i + 5 > len || d[i] != 0xa0)
+		return 0;
+	i += 2 + d[i + 1];
+	return i + 3 <= len && d[i] == 0x02 && d[i + 1] == 1 && d[i + 2] == 0;
+}
+
+static int
+has_name(const br_x509_certificate *c, const char *name)
+{
+	size_t	n = strlen(name), i;
+
+	for (i = 0; i + n <= c->data_len; i++)
+		if (memcmp(c->data + i, name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Debian's bundle as a tls_ca_file: every root may stand as an anchor
+ * (issue 25: Go Daddy and Starfield Root G2 have serial number 0),
+ * unless it has simply expired.
+ */
+static void
+debian_anchors(struct t *t)
+{
+	static const char *g2[] = {
+		"Go Daddy Root Certificate Authority - G2",
+		"Starfield Root Certificate Authority - G2",
+	};
+	struct ta_list	l;
+	struct ferr	e;
+	char		*pem, what[160];
+	const char	*why;
+	size_t		len = 0, i, k, zero = 0, g2ok = 0;
+	FILE		*f;
+
+	pem = malloc(BUNDLE_SIZE);
+	f = fopen(BUNDLE, "rb");
+	T_OK(t, pem != NULL && f != NULL, "read " BUNDLE);
+	if (pem == NULL || f == NULL) {
+		free(pem);
+		if (f != NULL)
+			fclose(f);
+		return;
+	}
+	len = fread(pem, 1, BUNDLE_SIZE, f);
+	fclose(f);
+	ta_init(&l);
+	T_OK(t, ta_add_pem(&l, pem, len, BUNDLE, &e) == 0,
+	    "Debian's bundle loads as a tls_ca_file");
+	for (i = 0; i < l.n; i++) {
+		why = x509_anchor_why(l.cert[i].data, l.cert[i].data_len,
+		    WHEN_2026);
+		zero += serial_zero(l.cert[i].data, l.cert[i].data_len);
+		for (k = 0; k < sizeof(g2) / sizeof(g2[0]); k++)
+			if (has_name(&l.cert[i], g2[k]) &&
+			    serial_zero(l.cert[i].data, l.cert[i].data_len) &&
+			    why == NULL)
+				g2ok++;
+		if (why != NULL && strcmp(why, "has expired or is not yet "
+		    "valid") != 0) {
+			snprintf(what, sizeof(what), "bundle root %zu: %s",
+			    i, why);
+			T_OK(t, 0, what);
+		}
+	}
+	T_OK(t, l.n > 100, "the bundle has its roots");
+	T_OK(t, zero >= 2, "the bundle has roots of serial number 0");
+	T_OK(t, g2ok == 2, "Go Daddy and Starfield Root G2 (serial 0) "
+	    "stand as anchors");
+	ta_free(&l);
+	free(pem);
 }
 
 void
@@ -121,4 +214,5 @@ x509_test(struct t *t)
 	T_OK(t, x509_spki_sha256((const unsigned char *)"\x30\x03\x02\x01\x01",
 	    5, (unsigned char[X509_PIN_SIZE]){ 0 }) == -1, "pin of junk");
 	engine_limits(t);
+	debian_anchors(t);
 }
