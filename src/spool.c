@@ -439,6 +439,18 @@ spool_open(struct spool *sp, const char *dir, struct ferr *e)
 	return 0;
 }
 
+/*
+ * What an O_NOFOLLOW | O_NONBLOCK open says of a file that is no plain
+ * file: a symlink (ELOOP on Linux, EMLINK on FreeBSD, whose strerror
+ * "Too many links" would send the admin after the link count), a FIFO
+ * nobody reads (ENXIO). Each is EPERM to the callers.
+ */
+static int
+not_plain(int err)
+{
+	return err == ELOOP || err == EMLINK || err == ENXIO;
+}
+
 int
 spool_file_open(int dirfd, const char *name, int flags, mode_t mode)
 {
@@ -447,8 +459,7 @@ spool_file_open(int dirfd, const char *name, int flags, mode_t mode)
 
 	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC, mode);
-	/* a symlink (ELOOP; EMLINK on FreeBSD), a FIFO nobody reads */
-	if (fd == -1 && (errno == ELOOP || errno == EMLINK || errno == ENXIO))
+	if (fd == -1 && not_plain(errno))
 		errno = EPERM;
 	if (fd == -1)
 		return -1;
@@ -762,8 +773,11 @@ open_d(struct spool *sp, const char *d)
 		return fd;
 	fd = openat(sp->dirfd, d, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC);
-	if (fd == -1)
+	if (fd == -1) {
+		if (not_plain(errno))	/* as the first open said */
+			errno = EPERM;
 		return -1;
+	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 2 &&
 	    fstatat(sp->faileddirfd, d, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    there.st_ino == st.st_ino && there.st_dev == st.st_dev)
