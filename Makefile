@@ -197,6 +197,12 @@ freebsd: $(BUILD)/anchors.c
 freebsd-flags:
 	$(info $(REL_CFLAGS:-I$(REL_DEPS)/include=))
 	@:
+# ferry on FreeBSD 15.1 under qemu (scripts/freebsd-vm, README "FreeBSD"):
+# `make freebsd-vm FREEBSD_SYSROOT=../shared/freebsd/sysroot` (or
+# FREEBSD_VM=DIR) boots the VM and runs tests/freebsd in it.
+.PHONY: freebsd-vm
+freebsd-vm: ferry
+	FREEBSD_SYSROOT=$(FREEBSD_SYSROOT) scripts/freebsd-vm $(BUILD)
 
 $(BUILD)/unit: $(UNIT_SRCS) $(HDRS) $(TEST_LIBS)
 	$(HOST_CC) $(TEST_CFLAGS) $(UNIT_SRCS) $(TEST_LIBS) -o $@
