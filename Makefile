@@ -165,7 +165,7 @@ dist: ferry ferry-aarch64
 DEBS		= ferry_$(VERSION)_amd64.deb ferry_$(VERSION)_arm64.deb
 DEB_SRCS	= scripts/deb $(wildcard jail/debian/*) jail/systemd/ferry-flush.service \
 		  jail/systemd/ferry-flush.timer src/ferry.8 src/ferry.conf.5 \
-		  scripts/ferry.conf.sample LICENSE Makefile
+		  scripts/ferry.conf.sample LICENSE Makefile jail/spooldir.sh
 .PHONY: deb clean-deb
 deb: $(DEBS)
 ferry_$(VERSION)_amd64.deb: ferry $(DEB_SRCS)

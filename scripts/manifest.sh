@@ -1,6 +1,7 @@
 # manifest.sh: what an installer created, recorded so that its
 # uninstaller (scripts/uninstall) removes exactly that and no more.
-# Sourced by scripts/install and jail/install (POSIX sh).
+# Sourced by scripts/install and jail/install (POSIX sh), after
+# jail/spooldir.sh (mf_spool uses its spool_dir).
 #
 # MF_ROOT is the root everything goes under (DESTDIR or a jail's path,
 # empty for /); paths given to these functions and written to the
@@ -40,8 +41,9 @@ mf_plain() {
 	esac
 }
 
-# mf_dir PATH MODE: make PATH and any missing parent, recording each.
-mf_dir() {
+# mf_mkdirs PATH: make PATH and any missing parent (0755), recording
+# each.
+mf_mkdirs() {
 	mf_plain "$1"
 	_p=
 	for _c in $(printf '%s\n' "$1" | tr '/' ' '); do
@@ -51,7 +53,26 @@ mf_dir() {
 		chmod 0755 "$MF_ROOT$_p"
 		mf_rec d "$_p"
 	done
+}
+
+# mf_dir PATH MODE: mf_mkdirs, then PATH gets MODE. For root's own
+# folders (/usr/local/sbin, /etc); a folder another group can write
+# into is mf_spool's.
+mf_dir() {
+	mf_mkdirs "$1"
 	chmod "$2" "$MF_ROOT$1"
+}
+
+# mf_spool PATH OWNER MODE: a folder of the spool, which group ferry
+# writes: made, owned and moded by spool_dir, which follows no link
+# (OWNER empty: left as it is).
+mf_spool() {
+	mf_mkdirs "$(dirname "$1")"
+	mf_plain "$1"
+	if [ -L "$MF_ROOT$1" ] || [ ! -d "$MF_ROOT$1" ]; then
+		mf_rec d "$1"
+	fi
+	spool_dir "$MF_ROOT$1" "$2" "$3" || exit 1
 }
 
 # mf_file SRC PATH MODE: copy SRC to PATH (its folder must exist).
