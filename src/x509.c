@@ -570,6 +570,27 @@ x509_nc_dns(const unsigned char *c, size_t clen, const unsigned char *name,
 }
 
 int
+x509_nc_dns_wild(const unsigned char *c, size_t clen,
+    const unsigned char *pat, size_t plen)
+{
+	const unsigned char *base = pat + 2;
+	size_t		 blen = plen - 2, i;
+
+	if (plen < 3 || pat[0] != '*' || pat[1] != '.')
+		return x509_nc_dns(c, clen, pat, plen);
+	if (x509_nc_dns(c, clen, pat, plen))
+		return 1;	/* the subtree holds the wildcard's base */
+	/* the star's one label could spell the subtree itself: L.base */
+	if (clen < blen + 2 || c[clen - blen - 1] != '.' ||
+	    !eq_nocase(c + clen - blen, base, blen))
+		return 0;
+	for (i = 0; i < clen - blen - 1; i++)
+		if (c[i] == '.')
+			return 0;
+	return 1;
+}
+
+int
 x509_nc_ip(const unsigned char *c, size_t clen, const unsigned char *ip,
     size_t iplen)
 {
@@ -619,7 +640,7 @@ nc_dn(const struct der *c, const struct der *subject)
  */
 static int
 nc_any(const struct der *list, int tag, const struct der *name,
-    const struct der *subject, int *typed)
+    const struct der *subject, int excl, int *typed)
 {
 	struct der	in = *list, sub, base;
 	int		btag;
@@ -640,7 +661,14 @@ nc_any(const struct der *list, int tag, const struct der *name,
 		if (tag == 0x87 && base.len != 2 * name->len)
 			continue;	/* IPv4 rules say nothing of IPv6 */
 		*typed = 1;
-		if ((tag == 0x82 && x509_nc_dns(base.p, base.len, name->p,
+		/*
+		 * An excluded subtree is hit by every name a wildcard could
+		 * match (Go's CVE-2025-61727): *.example.com against an
+		 * excluded bar.example.com.
+		 */
+		if ((tag == 0x82 && excl && x509_nc_dns_wild(base.p,
+		    base.len, name->p, name->len)) ||
+		    (tag == 0x82 && x509_nc_dns(base.p, base.len, name->p,
 		    name->len)) ||
 		    (tag == 0x87 && x509_nc_ip(base.p, base.len, name->p,
 		    name->len)) ||
@@ -669,11 +697,11 @@ nc_check_name(const struct der *nc, int tag, const struct der *name,
 		return "has malformed nameConstraints";
 	if (in.len != 0)
 		return "has malformed nameConstraints";
-	if ((m = nc_any(&excl, tag, name, subject, &typed)) == -1)
+	if ((m = nc_any(&excl, tag, name, subject, 1, &typed)) == -1)
 		return "has malformed nameConstraints";
 	if (m)
 		return "names a host its issuer's nameConstraints exclude";
-	if ((m = nc_any(&perm, tag, name, subject, &typed)) == -1)
+	if ((m = nc_any(&perm, tag, name, subject, 0, &typed)) == -1)
 		return "has malformed nameConstraints";
 	if (typed && !m)
 		return "names a host outside its issuer's nameConstraints";

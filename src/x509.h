@@ -102,6 +102,13 @@ int	x509_dns_valid(const unsigned char *s, size_t len);
 /* A dNSName name constraint (RFC 5280 4.2.1.10) covers name. */
 int	x509_nc_dns(const unsigned char *c, size_t clen,
 	    const unsigned char *name, size_t nlen);
+/*
+ * Some name the dNSName pat matches is in the subtree c: as
+ * x509_nc_dns, and a wildcard "*.b" also for c of one label more
+ * than b ("*.example.com" and "bar.example.com").
+ */
+int	x509_nc_dns_wild(const unsigned char *c, size_t clen,
+	    const unsigned char *pat, size_t plen);
 /* An iPAddress constraint (address then mask) covers address ip. */
 int	x509_nc_ip(const unsigned char *c, size_t clen,
 	    const unsigned char *ip, size_t iplen);

@@ -88,6 +88,12 @@ cat /etc/ssl/certs/ca-certificates.crt "$X/root0-ca.crt" > "$X/bundle.pem"
 x509_serve root0bundle root0
 x509_delivered root0bundle "tls_ca_file $X/bundle.pem"
 
+# Issue 25: a wildcard that could match a name its issuer excludes
+# (the shape of Go's CVE-2025-61727).
+M="tls_server_name mail.ferry.test"
+x509_serve wildnc wildnc
+x509_refused wildnc wildnc 77 "certificate names a host its issuer's nameConstraints exclude" "$M"
+
 # No common TLS: exit 76 with what to do, not 77.
 good=("$SH_CERTS/good.crt" "$SH_CERTS/good.key")
 PORT=$xport

@@ -185,6 +185,28 @@ x509_test(struct t *t)
 		{ "EXAMPLE.com", "mail.example.COM", 1, "constraint: case" },
 		{ "example.com", "com", 0, "constraint: above" },
 	};
+	/* issue 25: what a wildcard could match, against a subtree */
+	static const struct {
+		const char	*c, *name;
+		int		 in;
+		const char	*what;
+	} wilds[] = {
+		{ "bar.example.com", "*.example.com", 1,
+		    "wildcard could be the excluded name" },
+		{ "BAR.example.com", "*.Example.com", 1, "wildcard: case" },
+		{ "a.bar.example.com", "*.example.com", 0,
+		    "wildcard: one label, not two" },
+		{ "example.com", "*.example.com", 1,
+		    "wildcard below the subtree" },
+		{ "com", "*.example.com", 1, "wildcard far below" },
+		{ "bar.example.org", "*.example.com", 0,
+		    "wildcard: another domain" },
+		{ "barexample.com", "*.example.com", 0,
+		    "wildcard: label boundary" },
+		{ "bar.example.com", "bar.example.com", 1, "no wildcard" },
+		{ "bar.example.com", "foo.example.com", 0,
+		    "no wildcard: no match" },
+	};
 	static const unsigned char v4net[8] = { 192, 0, 2, 0, 255, 255, 255, 0 };
 	static const unsigned char v4in[4] = { 192, 0, 2, 77 };
 	static const unsigned char v4out[4] = { 192, 0, 3, 1 };
@@ -199,6 +221,9 @@ x509_test(struct t *t)
 	for (i = 0; i < sizeof(ncs) / sizeof(ncs[0]); i++)
 		T_OK(t, x509_nc_dns(S(ncs[i].c), S(ncs[i].name)) == ncs[i].in,
 		    ncs[i].what);
+	for (i = 0; i < sizeof(wilds) / sizeof(wilds[0]); i++)
+		T_OK(t, x509_nc_dns_wild(S(wilds[i].c), S(wilds[i].name)) ==
+		    wilds[i].in, wilds[i].what);
 	T_OK(t, x509_nc_ip(v4net, 8, v4in, 4), "IPv4 in its /24");
 	T_OK(t, !x509_nc_ip(v4net, 8, v4out, 4), "IPv4 outside its /24");
 	T_OK(t, !x509_nc_ip(v4net, 8, v6in, 16), "IPv6 against an IPv4 rule");
