@@ -104,7 +104,9 @@ der_same(const struct der *a, const struct der *b)
 #define O_CP		"\x55\x1d\x20"
 #define O_AKI		"\x55\x1d\x23"
 #define O_SKI		"\x55\x1d\x0e"
+#define O_PC		"\x55\x1d\x24"
 #define O_AIA		"\x2b\x06\x01\x05\x05\x07\x01\x01"
+#define O_ANYEKU	"\x55\x1d\x25\x00"
 #define O_SERVER	"\x2b\x06\x01\x05\x05\x07\x03\x01"
 /* keys */
 #define O_RSA		"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01"
@@ -143,6 +145,8 @@ enum hash { H_NONE, H_MD5, H_SHA1, H_SHA224, H_SHA256, H_SHA384,
 #define C_SELF		0x0200	/* issuer and subject are the same */
 #define C_PATCH		0x0400	/* minimal needs a changed copy */
 #define C_CRIT_UNKNOWN	0x0800	/* a critical extension ferry lacks */
+#define C_NC_CRIT	0x1000
+#define C_EKU_ANY	0x2000	/* anyExtendedKeyUsage */
 
 #define MAX_PATCH	4
 
@@ -353,13 +357,15 @@ read_ext(struct cert *c, struct der *ext)
 				return -1;
 			if (der_eq(&s, OID(O_SERVER)))
 				c->flags |= C_EKU_SERVER;
+			if (der_eq(&s, OID(O_ANYEKU)))
+				c->flags |= C_EKU_ANY;
 		}
 	} else if (der_eq(&oid, OID(O_SAN))) {
 		c->flags |= C_SAN | (critical ? C_SAN_CRIT : 0);
 		if (der_want(&in, 0x30, &c->san, NULL) == -1 || in.len != 0)
 			return -1;
 	} else if (der_eq(&oid, OID(O_NC))) {
-		c->flags |= C_NC;
+		c->flags |= C_NC | (critical ? C_NC_CRIT : 0);
 		if (der_want(&in, 0x30, &c->nc, NULL) == -1 || in.len != 0)
 			return -1;
 	} else if (der_eq(&oid, OID(O_AIA))) {
@@ -373,7 +379,9 @@ read_ext(struct cert *c, struct der *ext)
 			    der_get(&s, &tag, NULL, NULL) == -1 ||
 			    s.len != 0)
 				return -1;
-	}
+	} else if (der_eq(&oid, OID(O_PC)) && !critical && c->bad == NULL)
+		c->bad = "has a non-critical policyConstraints (RFC 5280 "
+		    "4.2.1.11: it must be critical)";
 	if (!critical)
 		return 0;
 	/* RFC 5280 4.2.1.1, 4.2.1.2, 4.2.2.1: these MUST NOT be critical */
@@ -524,13 +532,39 @@ x509_dns_valid(const unsigned char *s, size_t len)
 		}
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    (s[i] >= '0' && s[i] <= '9') ||
 		    (s[i] == '-' && label > 0)))
 			return 0;
 		if (++label > 63)
 			return 0;
 	}
 	return label > 0 && s[len - 1] != '-';
+}
+
+/*
+ * A wildcard directly under a public suffix ("*.co.uk") would stand for
+ * every domain there. ferry carries no Public Suffix List (see README):
+ * a suffix of two labels is taken as public when it is a generic
+ * second-level label under a two-letter country code, as the registries
+ * of .uk, .jp, .au, .br and most others make them.
+ */
+static int
+wild_public(const unsigned char *pat, size_t len)
+{
+	static const char *const gen[] = { "ac", "co", "com", "edu", "gob",
+	    "go", "gov", "gv", "lg", "ltd", "mil", "ne", "net", "nic",
+	    "nom", "or", "org", "plc", "sch" };
+	size_t	i, n;
+
+	if (len < 4 || pat[0] != '*' || pat[1] != '.' ||
+	    count_dots(pat, len) != 2 || pat[len - 3] != '.')
+		return 0;
+	n = len - 5;	/* the label between "*." and ".cc" */
+	for (i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
+		if (strlen(gen[i]) == n && eq_nocase(pat + 2,
+		    (const unsigned char *)gen[i], n))
+			return 1;
+	return 0;
 }
 
 int
@@ -548,8 +582,8 @@ x509_dns_match(const unsigned char *pat, size_t len, const char *host)
 	 * "*." then at least two labels ("*.example.com", not "*.com" or
 	 * "*.test"); the star stands for one whole non-empty label.
 	 */
-	if (count_dots(pat, len) < 2 || (dot = strchr(host, '.')) == NULL ||
-	    dot == host)
+	if (count_dots(pat, len) < 2 || wild_public(pat, len) ||
+	    (dot = strchr(host, '.')) == NULL || dot == host)
 		return 0;
 	return hlen - (size_t)(dot - host) == len - 1 &&
 	    eq_nocase(pat + 1, (const unsigned char *)dot, len - 1);
@@ -734,20 +768,77 @@ nc_check(const struct der *nc, const struct cert *c)
 	return NULL;
 }
 
-/* The nameConstraints value itself (RFC 5280 4.2.1.10: not empty). */
-static int
-nc_valid(const struct der *nc)
+/* How many TLVs a DER value holds (a subjectAltName's names). */
+static size_t
+der_count(const struct der *v)
+{
+	struct der	in = *v;
+	size_t		n = 0;
+	int		tag;
+
+	while (in.len > 0 && der_get(&in, &tag, NULL, NULL) == 0)
+		n++;
+	return n;
+}
+
+/* How many subtrees, permitted and excluded, nameConstraints holds. */
+static size_t
+nc_count(const struct der *nc)
 {
 	struct der	in = *nc, v;
-	int		t, n = 0;
+	size_t		n = 0;
+	int		tag;
+
+	while (in.len > 0 && der_get(&in, &tag, &v, NULL) == 0)
+		n += der_count(&v);
+	return n;
+}
+
+/*
+ * The nameConstraints value itself (RFC 5280 4.2.1.10): NULL when ferry
+ * can enforce it, else why not. crit: the extension is critical.
+ */
+static const char *
+nc_why(const struct der *nc, int crit)
+{
+	struct der	in = *nc, v, sub, base;
+	int		t, btag, n = 0;
 
 	while (in.len > 0) {
 		if (der_get(&in, &t, &v, NULL) == -1 ||
 		    (t != 0xa0 && t != 0xa1) || v.len == 0)
-			return 0;
+			return "has empty or malformed nameConstraints";
+		while (v.len > 0) {
+			if (der_want(&v, 0x30, &sub, NULL) == -1 ||
+			    der_get(&sub, &btag, &base, NULL) == -1)
+				return "has malformed nameConstraints";
+			/*
+			 * "example.com" covers its subdomains already; a
+			 * leading period is the rfc822Name and URI form, not
+			 * dNSName's (4.2.1.10), and webpki and Go refuse it.
+			 */
+			if (btag == 0x82 && base.len > 0 && base.p[0] == '.')
+				return "has a dNSName constraint with a leading "
+				    "period (RFC 5280 4.2.1.10)";
+			if (btag == 0x82 && base.len > 0 &&
+			    !x509_dns_valid(base.p, base.len))
+				return "has malformed nameConstraints";
+			if (btag == 0x87 && ((base.len != 8 &&
+			    base.len != 32) || !mask_ok(base.p + base.len / 2,
+			    base.len / 2)))
+				return "has malformed nameConstraints";
+			/* otherName, x400Address, ediPartyName, registeredID */
+			if (crit && (btag == 0xa0 || btag == 0xa3 ||
+			    btag == 0xa5 || btag == 0x88))
+				return btag == 0xa0 ? "has critical "
+				    "nameConstraints on otherName, which ferry "
+				    "cannot check" : "has critical "
+				    "nameConstraints of a name type ferry cannot "
+				    "check";
+		}
 		n++;
 	}
-	return n > 0;
+	return n > 0 ? NULL : "has empty or malformed nameConstraints";
 }
 
 /* The host name (or address) against the leaf's subjectAltName. */
@@ -757,7 +848,7 @@ name_check(const struct cert *c, const char *host)
 	struct der	in = c->san, v;
 	unsigned char	ip[16];
 	size_t		iplen = 0;
-	int		tag;
+	int		tag, psl = 0;
 
 	if (!(c->flags & C_SAN))
 		return "has no subjectAltName (a CN alone does not name a "
@@ -771,6 +862,10 @@ name_check(const struct cert *c, const char *host)
 	while (in.len > 0) {
 		if (der_get(&in, &tag, &v, NULL) == -1)
 			return "has a malformed subjectAltName";
+		if (tag == 0x82 && wild_public(v.p, v.len)) {
+			psl = 1;
+			continue;
+		}
 		if (tag == 0x82 && iplen == 0 &&
 		    x509_dns_match(v.p, v.len, host))
 			return NULL;
@@ -778,6 +873,9 @@ name_check(const struct cert *c, const char *host)
 		    memcmp(v.p, ip, iplen) == 0)
 			return NULL;
 	}
+	if (psl)
+		return "has a wildcard directly under a public suffix (as "
+		    "*.co.uk), which matches nothing";
 	return "is for another name";
 }
 
@@ -831,6 +929,12 @@ check_any(struct x509_engine *x, const struct cert *c, size_t i)
 		    "(under %d)", c->rsa_bits, X509_MIN_RSA);
 		return set_why(x, i, buf);
 	}
+	/* as webpki and Go's crypto/rsa: real keys are whole bytes */
+	if (c->key == BR_KEYTYPE_RSA && c->rsa_bits % 8 != 0) {
+		snprintf(buf, sizeof(buf), "has an RSA modulus of %u bits, "
+		    "not a whole number of bytes", c->rsa_bits);
+		return set_why(x, i, buf);
+	}
 	/* RFC 5280 4.1.2.2: positive, at most 20 octets */
 	if (c->serial.len == 0 || c->serial.len > 21 ||
 	    (c->serial.p[0] & 0x80) ||
@@ -854,6 +958,8 @@ check_any(struct x509_engine *x, const struct cert *c, size_t i)
 static int
 check_ca(struct x509_engine *x, const struct cert *c, size_t i)
 {
+	const char	*why;
+
 	if (!(c->flags & C_BC))
 		return set_why(x, i, "is not a CA (no basicConstraints)");
 	if (!(c->flags & C_CA))
@@ -866,9 +972,13 @@ check_ca(struct x509_engine *x, const struct cert *c, size_t i)
 		    "lacks keyCertSign)");
 	if (c->subject.len <= 2)
 		return set_why(x, i, "has an empty subject name");
-	if ((c->flags & C_NC) && !nc_valid(&c->nc))
-		return set_why(x, i, "has empty or malformed "
-		    "nameConstraints");
+	if ((c->flags & C_NC) &&
+	    (why = nc_why(&c->nc, c->flags & C_NC_CRIT)) != NULL)
+		return set_why(x, i, why);
+	/* Go and webpki: an issuer's EKU limits what it may issue for */
+	if ((c->flags & C_EKU) && !(c->flags & (C_EKU_SERVER | C_EKU_ANY)))
+		return set_why(x, i, "may not issue for TLS servers "
+		    "(extendedKeyUsage lacks serverAuth)");
 	return 0;
 }
 
@@ -1018,8 +1128,9 @@ valid_at(const struct cert *c, long long now)
 static const char *
 anchor_why(const struct cert *a, long long now)
 {
-	if (a->key == BR_KEYTYPE_RSA && a->rsa_bits < X509_MIN_RSA)
-		return "has an RSA key under 2048 bits";
+	if (a->key == BR_KEYTYPE_RSA && (a->rsa_bits < X509_MIN_RSA ||
+	    a->rsa_bits % 8 != 0))
+		return "has an RSA key under 2048 bits or not of whole bytes";
 	if (!valid_at(a, now))
 		return "has expired or is not yet valid";
 	if (a->flags & C_CRIT_UNKNOWN)
@@ -1037,8 +1148,8 @@ anchor_why(const struct cert *a, long long now)
 	if ((a->flags & C_KU) && !(a->ku & 0x04))
 		return "may not sign certificates (keyUsage lacks "
 		    "keyCertSign)";
-	if ((a->flags & C_NC) && !nc_valid(&a->nc))
-		return "has empty or malformed nameConstraints";
+	if (a->flags & C_NC)
+		return nc_why(&a->nc, a->flags & C_NC_CRIT);
 	return NULL;
 }
 
@@ -1062,7 +1173,7 @@ static int
 check_path(struct x509_engine *x)
 {
 	struct cert	c, below, a;
-	size_t		i, j, n = x->ncert, between;
+	size_t		i, j, n = x->ncert, between, names, work = 0;
 	const char	*why;
 	int		have_a;
 
@@ -1094,6 +1205,18 @@ check_path(struct x509_engine *x)
 			    "a shorter chain (pathLenConstraint)");
 		if (!(c.flags & C_NC))
 			continue;
+		/* bound the work before doing it: names x subtrees */
+		names = 0;
+		for (j = 0; j < i; j++) {
+			cert_parse(&below, x->chain + x->off[j],
+			    x->off[j + 1] - x->off[j]);
+			names += 1 + der_count(&below.san);
+		}
+		work += names * nc_count(&c.nc);
+		if (work > X509_NC_WORK)
+			return set_why(x, i == n ? (size_t)-1 : i, "has "
+			    "nameConstraints too large for the names below it "
+			    "(over 250000 comparisons)");
 		for (j = 0; j < i; j++) {
 			cert_parse(&below, x->chain + x->off[j],
 			    x->off[j + 1] - x->off[j]);

@@ -26,6 +26,7 @@
 #define X509_NAME_SIZE	256	/* RFC 1035 2.3.4: 255 octets */
 #define X509_WHY_SIZE	160
 #define X509_MIN_RSA	2048	/* bits; NIST SP 800-131A */
+#define X509_NC_WORK	250000	/* names x subtrees over a path, as Go */
 
 /* What to trust; the engine keeps a copy, the arrays stay the caller's. */
 struct x509_trust {

@@ -94,6 +94,23 @@ M="tls_server_name mail.ferry.test"
 x509_serve wildnc wildnc
 x509_refused wildnc wildnc 77 "certificate names a host its issuer's nameConstraints exclude" "$M"
 
+# Issue 25, item 3: accepted before, refused with the reason now.
+x509_serve ncdot ncdot
+x509_refused ncdot ncdot 77 "issuer certificate 1 has a dNSName constraint with a leading period" "$M"
+x509_serve ncother ncother
+x509_refused ncother ncother 77 "issuer certificate 1 has critical nameConstraints on otherName, which ferry cannot check" "$M"
+x509_serve ekuca ekuca
+x509_refused ekuca ekuca 77 "issuer certificate 1 may not issue for TLS servers (extendedKeyUsage lacks serverAuth)" "$M"
+x509_serve rsa2052 rsa2052
+x509_refused rsa2052 rsa2052 77 "certificate has an RSA modulus of 2052 bits, not a whole number of bytes"
+x509_serve polnc polnc
+x509_refused polnc polnc 77 "issuer certificate 1 has a non-critical policyConstraints" "$M"
+x509_serve wildpsl wildpsl
+x509_refused wildpsl wildpsl 77 "certificate has a wildcard directly under a public suffix" \
+    "tls_server_name mail.co.uk"
+x509_serve ncwork ncwork
+x509_refused ncwork ncwork 77 "issuer certificate 1 has nameConstraints too large for the names below it" "$M"
+
 # No common TLS: exit 76 with what to do, not 77.
 good=("$SH_CERTS/good.crt" "$SH_CERTS/good.key")
 PORT=$xport

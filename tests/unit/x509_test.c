@@ -168,6 +168,17 @@ x509_test(struct t *t)
 		{ "mail.example.com.", "mail.example.com", 0, "trailing dot" },
 		{ "", "", 0, "empty" },
 		{ "-bad.example.com", "-bad.example.com", 0, "leading hyphen" },
+		/* issue 25 */
+		{ "a_b.example.com", "a_b.example.com", 0,
+		    "underscore: no host name" },
+		{ "*.co.uk", "mail.co.uk", 0, "wildcard under co.uk" },
+		{ "*.com.au", "mail.com.au", 0, "wildcard under com.au" },
+		{ "*.CO.JP", "mail.co.jp", 0, "wildcard under co.jp, case" },
+		{ "*.example.co.uk", "mail.example.co.uk", 1,
+		    "wildcard under a domain under co.uk" },
+		{ "*.ferry.test", "mail.ferry.test", 1,
+		    "wildcard under a name of two labels" },
+		{ "*.co.ukk", "mail.co.ukk", 1, "not a country code" },
 	};
 	static const struct {
 		const char	*c, *name;
