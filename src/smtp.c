@@ -184,6 +184,13 @@ smtp_dot_end(struct smtp_dot *d, char *out)
 
 /* ---- the session ---- */
 
+/* RFC 2920: the server offered PIPELINING, so commands may go in groups. */
+static int
+pipelining(const struct smtp_session *s)
+{
+	return (s->ext.flags & SMTP_EXT_PIPELINING) != 0;
+}
+
 static void
 trace_line(struct smtp_session *s, char dir, const char *line, size_t len)
 {
@@ -558,10 +565,11 @@ auth_refused(struct smtp_session *s, struct ferr *e)
 }
 
 /*
- * RFC 4954 4: with PIPELINING, AUTH must end a group, except when it
- * carries an initial response for a mechanism that completes in one
- * round trip and negotiates no security layer, PLAIN being its example.
- * So AUTH PLAIN goes out with the first MAIL, RCPT and DATA (or BDAT),
+ * PIPELINING only (authenticate checks it). RFC 4954 4: with
+ * PIPELINING, AUTH must end a group, except when it carries an initial
+ * response for a mechanism that completes in one round trip and
+ * negotiates no security layer, PLAIN being its example. So AUTH
+ * PLAIN goes out with the first MAIL, RCPT and DATA (or BDAT),
  * and its reply is read in turn. A refusal then also explains the 530s
  * that follow it. The mechanisms with a challenge, or an error
  * challenge (XOAUTH2, OAUTHBEARER), go alone, as that section asks.
@@ -747,7 +755,7 @@ authenticate(struct smtp_session *s, struct ferr *e)
 	}
 	if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
 		return -1;
-	if (mech == CONF_AUTH_PLAIN && (s->ext.flags & SMTP_EXT_PIPELINING))
+	if (mech == CONF_AUTH_PLAIN && pipelining(s))
 		rc = auth_pipelined(s, pass, e);
 	else
 		rc = auth_exchange(s, mech, pass, e);
@@ -1033,7 +1041,7 @@ txn_reply(struct smtp_session *s, struct smtp_txn *t)
 			txn_fail(t, &e, 0);
 		}
 		/* without PIPELINING nothing more is sent */
-		if (t->failed && !(s->ext.flags & SMTP_EXT_PIPELINING))
+		if (t->failed && !pipelining(s))
 			t->all_sent = 1;
 	} else if (k <= t->n)			/* RCPT */
 		note_rcpt(&t->rcpt[k - 1], &s->reply);
@@ -1087,7 +1095,7 @@ wait_read(struct smtp_session *s, struct ferr *e)
 		if (w->t->done)
 			wait_pop(s);
 		break;
-	default:	/* RSET, QUIT: what follows tells all */
+	default:	/* RSET: what follows tells all */
 		wait_pop(s);
 		break;
 	}
@@ -1228,7 +1236,7 @@ txn_cmd(struct smtp_session *s, struct smtp_txn *t, int first,
 	if (first && wait_push(s, SMTP_WAIT_TXN, t, e) == -1)
 		return -1;
 	t->sent++;
-	if (!(s->ext.flags & SMTP_EXT_PIPELINING))
+	if (!pipelining(s))
 		while (!t->done && t->got < t->sent)
 			if (wait_read(s, e) == -1)
 				return -1;
@@ -1277,7 +1285,8 @@ send_data(struct smtp_session *s, int msg, struct ferr *e)
 
 /*
  * BDAT (RFC 3030 2): each block of the file, its line ends made CRLF,
- * is one chunk; the last says LAST. Chunks are pipelined (RFC 3030 4.2)
+ * is one chunk; the last says LAST. Chunks are pipelined (RFC 3030 4.2;
+ * smtp_send streams BDAT only when PIPELINING is offered too)
  * but at most SMTP_CHUNKS_DUE replies wait unread, so that a huge
  * message cannot fill both ways' buffers and deadlock.
  */
@@ -1351,16 +1360,27 @@ smtp_send(struct smtp_session *s, struct smtp_txn *t, const char *from,
 		return 0;
 	}
 	/*
+	 * RFC 2920 2: without PIPELINING every reply is read before the
+	 * next command goes, the end of the message before too (a strict
+	 * server, OpenSMTPD, takes early input as an error).
+	 */
+	if (!pipelining(s) && smtp_wait(s, 1, e) == -1)
+		goto broken;
+	/*
 	 * RFC 2920 3.1: RSET, MAIL and RCPT may go anywhere in a group.
 	 * After a transaction that ended with its data none is needed;
 	 * one still in flight under BDAT may yet fail before its end, and
-	 * then its MAIL would stand, so RSET it blindly.
+	 * then its MAIL would stand, so RSET it blindly (BDAT streams only
+	 * with PIPELINING: chunking).
 	 */
 	if (s->need_rset || (chunking && smtp_inflight(s) > 0)) {
 		if (cmd(s, -1, e, "RSET") == -1 ||
 		    wait_push(s, SMTP_WAIT_RSET, NULL, e) == -1)
 			goto broken;
 		s->need_rset = 0;
+		/* its reply before MAIL, unless PIPELINING was offered */
+		if (!pipelining(s) && smtp_wait(s, 1, e) == -1)
+			goto broken;
 	}
 	if (txn_cmd(s, t, 1, e, "MAIL FROM:<%s>%s", from, params) == -1)
 		goto broken;
@@ -1370,21 +1390,26 @@ smtp_send(struct smtp_session *s, struct smtp_txn *t, const char *from,
 			goto broken;
 	if (t->done)			/* no pipelining: MAIL refused */
 		return 0;
-	if (!(s->ext.flags & SMTP_EXT_PIPELINING) && no_rcpt(t)) {
+	if (!pipelining(s) && no_rcpt(t)) {
 		t->all_sent = 1;	/* no DATA for nobody */
 		txn_end(s, t);
 		wait_drop(s, t);
 		return 0;
 	}
 	if (chunking) {
-		/* RFC 3030 2: the chunks go whatever RCPT said */
+		/*
+		 * CHUNKING and PIPELINING: RFC 3030 2, the chunks go
+		 * whatever RCPT said, behind the envelope, unanswered
+		 */
 		if (send_chunks(s, t, msg, e) == -1)
 			goto broken;
 	} else {
 		/*
-		 * RFC 2920 3.1: DATA ends the group; the group also
-		 * carries the end of the message before (its content may
-		 * start a group) and the replies to both come in one go.
+		 * PIPELINING: RFC 2920 3.1, DATA ends the group; the group
+		 * also carries the end of the message before (its content
+		 * may start a group) and the replies to both come in one
+		 * go. Without PIPELINING, smtp_wait above read that reply
+		 * and txn_cmd reads each one before the next command.
 		 */
 		if (txn_cmd(s, t, 0, e, "DATA%s%s", "", "") == -1 ||
 		    wait_for(s, t, 1, e) == -1)
@@ -1396,10 +1421,13 @@ smtp_send(struct smtp_session *s, struct smtp_txn *t, const char *from,
 		t->sent++;		/* the end-of-data reply */
 		t->all_sent = 1;
 	}
-	if (flags & SMTP_SEND_LAST) {
-		/* RFC 2920 3.1: QUIT may end the group */
-		if (cmd(s, -1, e, "QUIT") == -1 ||
-		    wait_push(s, SMTP_WAIT_QUIT, NULL, e) == -1)
+	if ((flags & SMTP_SEND_LAST) && pipelining(s)) {
+		/*
+		 * PIPELINING: RFC 2920 3.1, QUIT may end the group that
+		 * carries the end of data. Without it QUIT waits for that
+		 * reply, in smtp_close. Its 221 is never read (smtp_close).
+		 */
+		if (cmd(s, -1, e, "QUIT") == -1)
 			goto broken;
 		s->quit_sent = 1;
 	}
@@ -1452,24 +1480,21 @@ smtp_close(struct smtp_session *s)
 
 	if (s->fd == -1)
 		return;
-	/*
-	 * Best effort: the mail is already the server's. Not after a
-	 * timeout or a broken dialogue: a stall must cost one timeout,
-	 * not two.
-	 */
-	if (!s->broken && !s->quit_sent && cmd(s, -1, &e, "QUIT") == 0 &&
-	    wait_push(s, SMTP_WAIT_QUIT, NULL, &e) == 0)
-		s->quit_sent = 1;
-	/*
-	 * Every reply but QUIT's decides something. QUIT's 221 does not:
-	 * waiting for it would cost a round trip at the end of each run,
-	 * so it is not read (RFC 5321 4.1.1.10 only says SHOULD; Postfix's
-	 * own client skips it by default, smtp_skip_quit_response).
-	 */
-	while (!s->broken && s->nwait > 0 &&
-	    s->wait[s->whead].kind != SMTP_WAIT_QUIT)
+	/* every reply still due decides a message: read them first */
+	while (!s->broken && s->nwait > 0)
 		if (wait_read(s, &e) == -1)
 			break;
+	/*
+	 * Then QUIT, best effort: the mail is already the server's. Not
+	 * after a timeout or a broken dialogue: a stall must cost one
+	 * timeout, not two. Its 221 decides nothing and is never read,
+	 * here or anywhere: a server that never answers QUIT (Courier)
+	 * must not hold the caller for `timeout` (RFC 5321 4.1.1.10 only
+	 * says SHOULD; Postfix's own client skips it by default,
+	 * smtp_skip_quit_response).
+	 */
+	if (!s->broken && !s->quit_sent && cmd(s, -1, &e, "QUIT") == 0)
+		s->quit_sent = 1;
 	if (!s->broken)
 		(void)flush_out(s, &e);
 	tls_close(&s->conn);

@@ -7,7 +7,9 @@
  * Round trips: with PIPELINING, AUTH PLAIN goes with the first
  * envelope, one message's end goes with the next one's envelope, QUIT
  * goes with the last message's end, and under CHUNKING a queue of
- * messages streams with up to SMTP_WINDOW of them unanswered.
+ * messages streams with up to SMTP_WINDOW of them unanswered. Without
+ * PIPELINING every reply is read before the next command (RFC 2920 2;
+ * OpenSMTPD refuses early input). QUIT's 221 is never waited for.
  */
 #ifndef FERRY_SMTP_H
 #define FERRY_SMTP_H
@@ -126,7 +128,7 @@ struct smtp_txn {
 #define SMTP_CHUNKS_DUE	32	/* BDAT replies left unread, at most */
 #define SMTP_WAIT_MAX	(2 * SMTP_WINDOW + 4)
 
-enum { SMTP_WAIT_TXN, SMTP_WAIT_AUTH, SMTP_WAIT_RSET, SMTP_WAIT_QUIT };
+enum { SMTP_WAIT_TXN, SMTP_WAIT_AUTH, SMTP_WAIT_RSET };
 
 struct smtp_wait {		/* a reply due, oldest first */
 	int		 kind;
@@ -208,8 +210,8 @@ void	smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg);
  * read as they are needed: t is done (its rcpt codes, rc and why set)
  * by this call, a later smtp_send, smtp_wait or smtp_close. Under DATA
  * the call returns once the data is out; under BDAT, when fewer than
- * SMTP_WINDOW messages are in flight. With SMTP_SEND_LAST, QUIT goes
- * out with the data. dsn may be NULL. A message the server cannot
+ * SMTP_WINDOW messages are in flight. With SMTP_SEND_LAST and
+ * PIPELINING, QUIT goes out with the data. dsn may be NULL. A message the server cannot
  * take (SIZE, SMTPUTF8) is done at once, nothing sent. Returns -1 with
  * e only when the session broke: then every message in flight is
  * done, and the session must be closed.
@@ -237,8 +239,9 @@ int	smtp_check(struct smtp_session *s, struct ferr *e);
  */
 int	smtp_idle_ok(const struct smtp_session *s);
 /*
- * QUIT (best effort; not after a failure) and close the connection.
- * Replies still due are read first, so messages in flight get done.
+ * Read the replies still due, so messages in flight get done; then
+ * QUIT (best effort; not after a failure), without waiting for its
+ * reply, and close the connection.
  */
 void	smtp_close(struct smtp_session *s);
 /*

@@ -92,7 +92,8 @@ for mode in data chunking; do
 	check "$mode: AUTH, envelope ... $last in one group" eval '
 	    [ "$RC" -eq 0 ] && awk "/^> AUTH PLAIN/ { a = 1 }
 	    a && /^< / { exit } a && /^> $last/ { q = 1 } END { exit !q }" \
-	    "$ERR" && grep -q "^< 221" "$ERR"'
+	    "$ERR" && grep -q "^> QUIT" "$ERR" &&
+	    ! grep -q "^< 221" "$ERR"'
 	pl_one "$mode" "auth 535 5.7.8 bad credentials" later later 78
 	check "$mode: refused AUTH: reason in the log" grep -q \
 	    "AUTH: 535 5.7.8 bad credentials" "$E2E_WORK/syslog"

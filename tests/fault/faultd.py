@@ -44,6 +44,8 @@ STEPS = ("greeting", "tls", "ehlo", "starttls", "auth", "mail", "rcpt",
     "data", "data-mid", "eod", "bdat", "rset", "noop", "quit")
 # Replies that must be the last of a pipelined group (RFC 2920 3.1).
 MUST_BE_LAST = ("EHLO", "HELO", "DATA", "QUIT", "NOOP")
+# Actions that do the step and then misreply: see wire_action.
+WIRE_ACTIONS = ("drop", "extra")
 
 
 class RuleError(Exception):
@@ -102,6 +104,8 @@ class Action:
 
 	def positive(self):
 		"""A 2xx/3xx reply: the step's normal action still happens."""
+		if self.kind in WIRE_ACTIONS:
+			return True
 		return self.data is not None and self.data[:1] in (b"2", b"3")
 
 	def closing(self):
@@ -144,6 +148,8 @@ def parse_action(step, rest, lineno):
 			raise RuleError("line %d: %s takes no argument" %
 			    (lineno, verb))
 		return Action(verb, text=rest)
+	if verb in WIRE_ACTIONS:
+		return wire_action(step, verb, words, rest, lineno)
 	if verb == "delay":
 		try:
 			secs = float(words[1])
@@ -167,6 +173,35 @@ def parse_action(step, rest, lineno):
 	return Action("reply", data=parse_reply(words, lineno), text=rest)
 
 
+def wire_action(step, verb, words, rest, lineno):
+	"""drop: do the step, send no reply (a lost reply). extra CODE
+	[TEXT]: do the step, send its reply, then that one too (a reply
+	too many). Only at steps whose success reply goes through ok()."""
+	if step in ("greeting", "tls", "starttls", "data-mid"):
+		raise RuleError("line %d: %s cannot %s" % (lineno, step, verb))
+	if verb == "drop":
+		if len(words) != 1:
+			raise RuleError("line %d: drop takes no argument" % lineno)
+		return Action("drop", text=rest)
+	if len(words) < 2:
+		raise RuleError("line %d: extra wants a reply" % lineno)
+	return Action("extra", data=parse_reply(words[1:], lineno), text=rest)
+
+
+def wire_option(r, word, rest):
+	"""Whole-session options of the protocol checks; True if word is
+	one. strict: early input gets OpenSMTPD's 500 and a close.
+	nopipelining: do not offer PIPELINING. noehlo: EHLO gets 502,
+	HELO works (a pre-ESMTP server)."""
+	if rest or word not in ("strict", "nopipelining", "noehlo"):
+		return False
+	if word == "nopipelining":
+		r.drop.add("PIPELINING")
+	else:
+		setattr(r, word, True)
+	return True
+
+
 class Rules:
 	def __init__(self):
 		self.steps = {}		# (step, n or None) -> Action
@@ -179,6 +214,8 @@ class Rules:
 		self.inject_late = None	# sent once the ClientHello is in
 		self.extra = []		# extra EHLO lines
 		self.drop = set()	# EHLO keywords not to advertise
+		self.strict = False	# early input: 500 and close
+		self.noehlo = False	# EHLO not recognized, HELO works
 		self.count = 0		# lines that did something
 
 	def action(self, step, n):
@@ -211,6 +248,8 @@ def parse_rules(text):
 			r.extra.append(rest)
 		elif word == "ehlo-drop" and rest:
 			r.drop.add(rest.upper())
+		elif wire_option(r, word, rest):
+			pass
 		else:
 			m = re.fullmatch(r"([a-z-]+)(?:#([1-9][0-9]*))?", word)
 			if not m or m.group(1) not in STEPS:
@@ -331,6 +370,7 @@ class Session:
 		self.buf = bytearray()
 		self.tls = False
 		self.ehlo = False
+		self.esmtp = False	# the greeting was EHLO, not HELO
 		self.authed = False
 		self.counts = {}
 		self.size_limit = SIZE_LIMIT
@@ -445,20 +485,23 @@ class Session:
 		self.buf.clear()
 		end = time.monotonic() + self.args.stall_max
 		quit_seen = False
+		why = "--stall-max reached"
 		while time.monotonic() < end:
 			try:
 				d = self.sock.recv(65536)
 			except socket.timeout:
 				continue
 			except (OSError, ssl.SSLError):
+				why = "client went"
 				break
 			if not d:
+				why = "client went"
 				break
 			n += len(d)
 			quit_seen = quit_seen or b"QUIT\r\n" in d
 		# a client that QUITs after a stall waits a second timeout
-		self.log("stall ended: client sent %d bytes meanwhile%s" % (n,
-		    ", QUIT among them" if quit_seen else ""))
+		self.log("stall ended: client sent %d bytes meanwhile%s (%s)" % (
+		    n, ", QUIT among them" if quit_seen else "", why))
 		raise ClientGone()
 
 	def slow_send(self, chunks, pause):
@@ -511,6 +554,8 @@ class Session:
 
 	def ok(self, a, default):
 		"""The success reply, or the rule's positive one instead."""
+		if a is not None and a.kind in WIRE_ACTIONS:
+			return self.wire_reply(a, default)
 		self.send(a.data if a is not None else default)
 		if a is not None and a.closing():
 			raise Hangup("421 sent")
@@ -626,6 +671,8 @@ class Session:
 			    len(self.buf))
 		else:
 			self.warn_pipelined(verb)
+		if self.rules.strict and self.strict_early(verb, arg):
+			self.strict_refuse()
 		h = {
 			"EHLO": self.do_ehlo, "HELO": self.do_ehlo,
 			"STARTTLS": self.do_starttls, "AUTH": self.do_auth,
@@ -662,6 +709,8 @@ class Session:
 		    "AUTH" not in self.drop_keywords()
 
 	def do_ehlo(self, verb, arg):
+		if self.wire_ehlo(verb):
+			return
 		a = self.fault("ehlo")
 		if self.fault_reply(a):
 			return
@@ -696,6 +745,63 @@ class Session:
 		data = b"".join(("250%s%s\r\n" % ("-" if i < len(out) - 1 else
 		    " ", t)).encode() for i, t in enumerate(out))
 		self.ok(a, data)
+
+	# ---- protocol checks: strict mode, odd replies, no EHLO
+
+	def wire_ehlo(self, verb):
+		"""noehlo: a server from before ESMTP. True if handled."""
+		self.esmtp = verb == "EHLO"
+		if verb == "EHLO" and self.rules.noehlo:
+			self.reply(502, "5.5.2 Error: command not recognized")
+			return True
+		return False
+
+	def pipelining_offered(self):
+		return self.ehlo and self.esmtp and \
+		    "PIPELINING" not in self.drop_keywords()
+
+	def input_waiting(self):
+		"""Client bytes already here, or within --strict-grace."""
+		if self.buf or (self.tls and self.sock.pending()):
+			return True
+		r, _, _ = select.select([self.sock], [], [],
+		    self.args.strict_grace)
+		if r:
+			self.recv_more()	# ClientGone at EOF: not early
+		return bool(self.buf)
+
+	def strict_early(self, verb, arg):
+		"""Did the client send on before a reply it must await? Without
+		PIPELINING every reply must be awaited (RFC 2920 2); with it,
+		those that end a group (3.1), and AUTH but PLAIN with its
+		initial response (RFC 4954 4). STARTTLS drops early bytes
+		(do_starttls); BDAT's data follows it by design."""
+		if verb in ("STARTTLS", "BDAT"):
+			return False
+		if self.pipelining_offered():
+			if verb == "AUTH":
+				w = arg.split()
+				if len(w) == 2 and w[0].upper() == "PLAIN":
+					return False
+			elif verb not in MUST_BE_LAST:
+				return False
+		if verb == "QUIT":
+			return bool(self.buf)	# a close after it is no input
+		return self.input_waiting()
+
+	def strict_refuse(self):
+		"""What OpenSMTPD says to early input; then it closes."""
+		self.log("strict: input before the reply it must wait for")
+		self.reply(500, "5.5.1 Invalid command: Pipelining not supported")
+		raise Hangup("strict: early input")
+
+	def wire_reply(self, a, default):
+		"""drop: no reply at all; extra: the reply, then one more."""
+		if a.kind == "drop":
+			self.log("reply dropped: %s" % default.decode(
+			    "latin-1").strip())
+			return
+		self.send(default + a.data)
 
 	def do_starttls(self, verb, arg):
 		if self.args.tls != "starttls" or self.tls or \
@@ -980,7 +1086,7 @@ class Session:
 		self.reply(501, "5.7.0 Authentication aborted")
 
 	def need_auth(self):
-		if not self.args.user or self.authed:
+		if not self.args.user or self.authed or self.rules.noehlo:
 			return False
 		if self.args.tls == "starttls" and not self.tls:
 			self.reply(530, "5.7.0 Must issue a STARTTLS command first")
@@ -1098,6 +1204,9 @@ class Session:
 		if self.buf:
 			self.log("warning: %d bytes pipelined after the final dot"
 			    % len(self.buf))
+		if self.rules.strict and not self.pipelining_offered() and \
+		    self.input_waiting():
+			self.strict_refuse()
 		return data
 
 	def read_chunk(self, size):
@@ -1244,6 +1353,8 @@ def main():
 	    help="longest stall, seconds")
 	p.add_argument("--starttls-grace", type=float, default=0.05,
 	    help="seconds to wait for bytes pipelined after STARTTLS")
+	p.add_argument("--strict-grace", type=float, default=0.05,
+	    help="rules option strict: seconds to wait for early input")
 	p.add_argument("--exit-with-parent", action="store_true",
 	    help="exit when the parent process goes away")
 	args = p.parse_args()
