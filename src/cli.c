@@ -1351,6 +1351,11 @@ cli_main(int argc, char **argv)
 
 	if (std_fds() == -1)
 		return EX_OSERR;
+	/*
+	 * Nothing of the caller's above stderr: the detached delivery
+	 * child kept a caller's pipe open until it ended (issue 22).
+	 */
+	plat_close_from(STDERR_FILENO + 1);
 	memset(&o, 0, sizeof(o));
 	ferr_clear(&e);
 	/* before any secret is in memory; best effort, nothing to report */

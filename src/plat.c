@@ -21,6 +21,9 @@
 #if defined(__linux__)
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <dirent.h>
+#include <stdlib.h>
 #elif defined(__FreeBSD__)
 #include <sys/procctl.h>
 #include <stdlib.h>
@@ -169,3 +172,54 @@ plat_no_dump(void)
 #endif
 	return rc;
 }
+
+#if defined(__FreeBSD__)
+void
+plat_close_from(int lowfd)
+{
+	closefrom(lowfd);
+}
+#else
+/* Every number from lowfd below the descriptor limit: the last resort. */
+static void
+close_each(int lowfd)
+{
+	struct rlimit	rl;
+	rlim_t		fd, max = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = rl.rlim_cur;
+	for (fd = (rlim_t)lowfd; fd < max; fd++)
+		(void)close((int)fd);
+}
+
+/*
+ * Linux: close_range(2) since 5.9, through syscall(2) since musl has
+ * no wrapper; on an older kernel the descriptors /proc/self/fd lists;
+ * in a chroot without /proc, every number below the limit.
+ */
+void
+plat_close_from(int lowfd)
+{
+	struct dirent	*de;
+	DIR		*d;
+	long		 fd;
+	char		*end;
+
+#if defined(SYS_close_range)
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0U) == 0)
+		return;
+#endif
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		close_each(lowfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		fd = strtol(de->d_name, &end, 10);
+		if (*end == '\0' && end != de->d_name && fd >= lowfd &&
+		    fd != dirfd(d) && fd <= 0x7fffffffL)
+			(void)close((int)fd);
+	}
+	closedir(d);
+}
+#endif

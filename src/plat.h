@@ -52,4 +52,10 @@ int	plat_drop_group(void);
  * run that did AUTH would hold the password. 0, or -1 with errno.
  */
 int	plat_no_dump(void);
+/*
+ * Close every descriptor from lowfd up (closefrom, close_range): what
+ * a caller left open, a pipe or a web server's socket, must not stay
+ * open in a child that outlives the call. Errors are ignored.
+ */
+void	plat_close_from(int lowfd);
 #endif
