@@ -55,6 +55,28 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t len)
 	return r->done;
 }
 
+int
+smtp_reply_fits(enum smtp_step step, int code)
+{
+	/* 421 too: the caller then ends the session (RFC 5321 3.8) */
+	if (code >= 400 && code <= 599)
+		return 0;
+	switch (step) {
+	case SMTP_STEP_AUTH:
+		return code == 235 ? 1 : -1;
+	case SMTP_STEP_RSET:
+		return code / 100 == 2 && code != 221 ? 1 : -1;
+	case SMTP_STEP_RCPT:
+		return code == 250 || code == 251 ? 1 : -1;
+	case SMTP_STEP_DATA:
+		return code == 354 ? 1 : -1;
+	case SMTP_STEP_MAIL:
+	case SMTP_STEP_END:
+	default:
+		return code == 250 ? 1 : -1;
+	}
+}
+
 /* Is this EHLO line the keyword kw, alone or followed by a space? */
 static int
 keyword(const char *line, size_t len, const char *kw, const char **arg,
@@ -369,28 +391,47 @@ reply_fail(struct smtp_session *s, const char *step, struct ferr *e)
 	    FE_PROTOCOL, 0, "%s: %s", step, text);
 }
 
-/* Read a reply and fail unless its code is in want's hundred. */
+/*
+ * Read a reply and fail unless its code is want: 220 for the greeting
+ * and STARTTLS, 250 for EHLO and HELO. Another 2xx (a 221) is no
+ * success: FE_PROTOCOL.
+ */
 static int
 expect(struct smtp_session *s, int want, const char *step, struct ferr *e)
 {
 	if (read_reply(s, e) == -1)
 		return ferr_wrap(e, "%s", step);
-	if (s->reply.code / 100 != want)
+	if (s->reply.code != want)
 		return reply_fail(s, step, e);
 	return 0;
 }
 
+/*
+ * EHLO; on a 5xx, HELO (RFC 5321 4.1.1.1: a server that does not know
+ * EHLO answers 500 or 502, and HELO must then work). A HELO session has
+ * no extensions; s->ehlo_refused keeps why, for the errors that follow.
+ */
 static int
 ehlo(struct smtp_session *s, struct ferr *e)
 {
 	char	name[CONF_HOST_SIZE];
 
 	conf_host_name(s->conf, name, sizeof(name));
-	if (cmd(s, -1, e, "EHLO %s", name) == -1 || flush_out(s, e) == -1 ||
-	    expect(s, 2, "EHLO", e) == -1)
+	s->ehlo_refused[0] = '\0';
+	memset(&s->ext, 0, sizeof(s->ext));
+	if (cmd(s, -1, e, "EHLO %s", name) == -1 || flush_out(s, e) == -1)
 		return -1;
-	smtp_ext_parse(&s->ext, &s->reply);
-	return 0;
+	if (read_reply(s, e) == -1)
+		return ferr_wrap(e, "EHLO");
+	if (s->reply.code / 100 != 5) {
+		if (s->reply.code != 250)
+			return reply_fail(s, "EHLO", e);
+		smtp_ext_parse(&s->ext, &s->reply);
+		return 0;
+	}
+	reply_line(&s->reply, s->ehlo_refused, sizeof(s->ehlo_refused));
+	return cmd(s, -1, e, "HELO %s", name) == -1 ||
+	    flush_out(s, e) == -1 || expect(s, 250, "HELO", e) == -1 ? -1 : 0;
 }
 
 /* The TLS handshake, all of it within one timeout like a reply. */
@@ -408,11 +449,15 @@ handshake(struct smtp_session *s, const char *name, struct ferr *e)
 static int
 starttls(struct smtp_session *s, const char *name, struct ferr *e)
 {
+	if (s->ehlo_refused[0] != '\0')
+		return ferr_set(e, FE_TLS, 0, "server refused EHLO (%s), so "
+		    "it cannot do STARTTLS, which `tls starttls` needs; not "
+		    "sending anything in plaintext", s->ehlo_refused);
 	if (!(s->ext.flags & SMTP_EXT_STARTTLS))
 		return ferr_set(e, FE_TLS, 0, "server does not offer "
 		    "STARTTLS; not sending anything in plaintext");
 	if (cmd(s, -1, e, "STARTTLS") == -1 || flush_out(s, e) == -1 ||
-	    expect(s, 2, "STARTTLS", e) == -1) {
+	    expect(s, 220, "STARTTLS", e) == -1) {
 		if (e->kind == FE_TEMP || e->kind == FE_PERM)
 			e->kind = FE_TLS;	/* never fall back */
 		return -1;
@@ -691,6 +736,10 @@ no_auth(struct smtp_session *s, struct ferr *e)
 {
 	char	ext[160];
 
+	if (s->ehlo_refused[0] != '\0')
+		return ferr_set(e, FE_CONFIG, 0, "server refused EHLO (%s), "
+		    "so it cannot do AUTH, which `user` needs: remove `user` "
+		    "or use a server that speaks ESMTP", s->ehlo_refused);
 	ehlo_list(&s->reply, NULL, ext, sizeof(ext));
 	if ((s->ext.flags & SMTP_EXT_STARTTLS) && s->conn.on != 2)
 		return ferr_set(e, FE_CONFIG, 0, "server offers no AUTH "
@@ -804,7 +853,7 @@ open_session(struct smtp_session *s, struct net_conn *early,
 	if (c->tls == CONF_TLS_IMPLICIT &&
 	    handshake(s, name, e) == -1)
 		return -1;
-	if (expect(s, 2, "greeting", e) == -1)
+	if (expect(s, 220, "greeting", e) == -1)
 		return greeting_fail(s, e);
 	if (ehlo(s, e) == -1)
 		return -1;
@@ -1006,9 +1055,15 @@ txn_fail(struct smtp_txn *t, const struct ferr *e, int data)
 		t->failed = 1;
 }
 
-/* The session broke: nothing more comes for anything in flight. */
+/*
+ * The session broke: nothing more comes for anything in flight. When
+ * the replies went out of step (unsure), none read for a message in
+ * flight can be trusted either: each is deferred with e, whatever its
+ * replies said, so that a shifted 250 marks nothing sent and a shifted
+ * 5xx bounces nothing. Else a reply that was read stands.
+ */
 static void
-wait_break(struct smtp_session *s, const struct ferr *e)
+wait_break(struct smtp_session *s, const struct ferr *e, int unsure)
 {
 	struct smtp_txn	*t;
 
@@ -1017,20 +1072,43 @@ wait_break(struct smtp_session *s, const struct ferr *e)
 		t = s->wait[s->whead].t;
 		if (t == NULL || t->done)
 			continue;
-		/* a reply that was read stands; the rest is this error */
-		txn_fail(t, e, 1);
+		if (unsure) {
+			t->why = *e;
+			t->failed = 1;	/* txn_end forgets the RCPT codes */
+			t->auth = 0;
+		} else
+			txn_fail(t, e, 1);
 		txn_end(s, t);
 	}
 }
 
-/* The reply just read, for message t. */
-static void
+/* Which command of t the reply numbered k answers. */
+static enum smtp_step
+txn_step(const struct smtp_txn *t, size_t k)
+{
+	if (k == 0)
+		return SMTP_STEP_MAIL;
+	if (k <= t->n)
+		return SMTP_STEP_RCPT;
+	if (t->chunks == 0 && !t->go)
+		return SMTP_STEP_DATA;
+	return SMTP_STEP_END;
+}
+
+/*
+ * The reply just read, for message t. -1 when it cannot be the reply
+ * to the command it is matched with (smtp_reply_fits): out of step.
+ */
+static int
 txn_reply(struct smtp_session *s, struct smtp_txn *t)
 {
 	struct ferr	 e;
-	size_t		 k = t->got++;
+	size_t		 k = t->got;
 	int		 c = s->reply.code;
 
+	if (smtp_reply_fits(txn_step(t, k), c) == -1)
+		return -1;
+	t->got++;
 	if (k == 0) {				/* MAIL */
 		t->mail_code = c;
 		if (s->auth_failed) {
@@ -1065,7 +1143,34 @@ txn_reply(struct smtp_session *s, struct smtp_txn *t)
 	}
 	if (t->all_sent && t->got == t->sent)
 		txn_end(s, t);
+	return 0;
 }
+
+/*
+ * A reply that cannot belong to its command (a 221, a 354 but to DATA,
+ * a 250 to DATA): one reply was lost or came in excess, and every
+ * reply matched by position since may belong to another command. End
+ * the session; everything in flight is deferred (wait_break).
+ */
+static int
+out_of_step(struct smtp_session *s, const char *step, struct ferr *e)
+{
+	char	text[FERR_TEXT_SIZE];
+
+	reply_line(&s->reply, text, sizeof(text));
+	ferr_set(e, FE_TEMP, 0, "%s: reply out of step with the commands "
+	    "(%s); the session is dropped, nothing in flight is taken as "
+	    "sent or refused", step, text);
+	ferr_wrap(e, "%s", s->peer);
+	wait_break(s, e, 1);
+	return -1;
+}
+
+static const char *const step_names[] = {
+	[SMTP_STEP_AUTH] = "AUTH", [SMTP_STEP_RSET] = "RSET",
+	[SMTP_STEP_MAIL] = "MAIL FROM", [SMTP_STEP_RCPT] = "RCPT TO",
+	[SMTP_STEP_DATA] = "DATA", [SMTP_STEP_END] = "end of data",
+};
 
 /*
  * Read the reply the oldest entry waits for. -1 only when the session
@@ -1078,11 +1183,13 @@ wait_read(struct smtp_session *s, struct ferr *e)
 
 	if (flush_out(s, e) == -1 || read_reply(s, e) == -1) {
 		ferr_wrap(e, "%s", s->peer);
-		wait_break(s, e);
+		wait_break(s, e, 0);
 		return -1;
 	}
 	switch (w->kind) {
 	case SMTP_WAIT_AUTH:
+		if (smtp_reply_fits(SMTP_STEP_AUTH, s->reply.code) == -1)
+			return out_of_step(s, "AUTH", e);
 		wait_pop(s);
 		if (s->reply.code == 235)
 			break;
@@ -1091,11 +1198,15 @@ wait_read(struct smtp_session *s, struct ferr *e)
 		s->auth_failed = 1;
 		break;
 	case SMTP_WAIT_TXN:
-		txn_reply(s, w->t);
+		if (txn_reply(s, w->t) == -1)
+			return out_of_step(s,
+			    step_names[txn_step(w->t, w->t->got)], e);
 		if (w->t->done)
 			wait_pop(s);
 		break;
 	default:	/* RSET: what follows tells all */
+		if (smtp_reply_fits(SMTP_STEP_RSET, s->reply.code) == -1)
+			return out_of_step(s, "RSET", e);
 		wait_pop(s);
 		break;
 	}
@@ -1103,7 +1214,7 @@ wait_read(struct smtp_session *s, struct ferr *e)
 	if (s->reply.code == 421) {
 		reply_fail(s, "server closing", e);
 		ferr_wrap(e, "%s", s->peer);
-		wait_break(s, e);
+		wait_break(s, e, 0);
 		return -1;
 	}
 	return 0;
@@ -1447,7 +1558,7 @@ smtp_send(struct smtp_session *s, struct smtp_txn *t, const char *from,
 broken:
 	if (!s->broken) {
 		ferr_wrap(e, "%s", s->peer);
-		wait_break(s, e);
+		wait_break(s, e, 0);
 	}
 	if (!t->done) {		/* not in s->wait yet */
 		txn_fail(t, e, 1);

@@ -49,6 +49,27 @@ void	smtp_reply_init(struct smtp_reply *r);
  */
 int	smtp_reply_add(struct smtp_reply *r, const char *line, size_t len);
 
+/*
+ * The commands whose replies come back in a pipeline, and what each
+ * may be answered (RFC 5321 4.3.2, RFC 4954, RFC 3030).
+ */
+enum smtp_step {
+	SMTP_STEP_AUTH,		/* AUTH PLAIN with its initial response */
+	SMTP_STEP_RSET,
+	SMTP_STEP_MAIL,
+	SMTP_STEP_RCPT,
+	SMTP_STEP_DATA,		/* the DATA command: its 354 */
+	SMTP_STEP_END		/* the end of data, or a BDAT chunk */
+};
+/*
+ * 1 when code is step's success (235 AUTH; 2xx but 221 RSET; 250 MAIL,
+ * end of data and BDAT; 250 or 251 RCPT; 354 DATA), 0 when it is a
+ * refusal (4xx, 5xx), -1 when it cannot be step's reply at all (a 221,
+ * a 354 but to DATA, any other 2xx or 3xx): the replies are out of
+ * step with the commands, one lost or one too many.
+ */
+int	smtp_reply_fits(enum smtp_step step, int code);
+
 /* EHLO extensions (RFC 5321 4.1.1.1). */
 #define SMTP_EXT_STARTTLS	0x01u
 #define SMTP_EXT_PIPELINING	0x02u
@@ -149,6 +170,8 @@ struct smtp_session {			/* caller owns it; fields private */
 	void			*done_arg;
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
+	/* EHLO's refusal when the session fell back to HELO; or "" */
+	char			 ehlo_refused[SMTP_REPLY_LINE_SIZE];
 	unsigned		 mech;		/* AUTH used; 0 = none */
 	int			 broken;	/* a read or write failed */
 	int			 need_rset;	/* a MAIL may stand */
@@ -180,7 +203,10 @@ struct smtp_dsn {
 
 /*
  * Connect, read the banner, EHLO, STARTTLS or implicit TLS as the
- * config says, and AUTH when a user is set. trace may be NULL. early,
+ * config says, and AUTH when a user is set. A 5xx to EHLO falls back
+ * to HELO (RFC 5321 4.1.1.1), without extensions: then `tls starttls`
+ * fails with FE_TLS and a user set with FE_CONFIG, at once, with the
+ * server's refusal in the text. trace may be NULL. early,
  * when not NULL and under way, is a net_start to the smart host made
  * before: it is finished instead of a new connect. On
  * failure the connection is closed; e says why (FE_TEMP for 4xx and

@@ -258,6 +258,33 @@ def pipelining(port):
 	print(" ".join(l[:3].decode() for l in r.split(b"\r\n") if l))
 
 
+def dialog(port, *writes):
+	"""In the clear: each argument one write (\\r\\n escapes), a pause
+	after each; print every reply's code, then "closed" at EOF."""
+	s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+	recv_until(s, b"\r\n")
+	got, closed = b"", False
+	for w in writes:
+		s.sendall(w.encode().decode("unicode_escape").encode("latin-1"))
+		end = time.monotonic() + 0.5
+		while not closed and time.monotonic() < end:
+			s.settimeout(max(0.01, end - time.monotonic()))
+			try:
+				d = s.recv(4096)
+			except (socket.timeout, TimeoutError):
+				break
+			except ConnectionError:
+				d = b""
+			closed = not d
+			got += d
+		if closed:
+			break
+	codes = [l[:3].decode() for l in got.split(b"\r\n")
+	    if l[3:4] in (b" ", b"")]
+	print(" ".join([c for c in codes if c] + (["closed"] if closed
+	    else [])))
+
+
 def stall_concurrent(mode, port):
 	"""A session stalled at MAIL does not hold up a second one."""
 	res = {}
@@ -483,6 +510,33 @@ check "pipelined commands answered in order" is \
     "235 250 250 250 354 250 221" \
     client pipelining "$P_NONE"
 check "pipelined message kept" is 2 nmsg none
+
+# --- protocol checks: strict mode, lost and extra replies, no EHLO
+rules none strict
+check "strict, PIPELINING offered: a pipelined group is fine" is \
+    "235 250 250 250 354 250 221" client pipelining "$P_NONE"
+check "strict: EHLO with input behind it: 500, closed" is "500 closed" \
+    client dialog "$P_NONE" "EHLO a\r\nNOOP\r\n"
+rules none strict nopipelining
+check "strict, no PIPELINING: one command a write is fine" is \
+    "250 250 250 221 closed" client dialog "$P_NONE" "EHLO a\r\n" \
+    "NOOP\r\n" "RSET\r\n" "QUIT\r\n"
+check "strict, no PIPELINING: MAIL with RSET behind it: 500, closed" \
+    is "250 500 closed" client dialog "$P_NONE" "EHLO a\r\n" \
+    "RSET\r\nRSET\r\n"
+check "strict: logged" has none "strict: input before the reply"
+rules none "rset drop" "noop extra 250 2.0.0 again"
+check "drop and extra: no reply to RSET, two to NOOP" is \
+    "250 250 250 221 closed" client dialog "$P_NONE" "EHLO a\r\n" \
+    "RSET\r\n" "NOOP\r\n" "QUIT\r\n"
+check "drop: logged" has none "reply dropped: 250 2.0.0 Ok"
+rules none noehlo
+check "noehlo: EHLO 502, HELO 250" is "502 250 221 closed" \
+    client dialog "$P_NONE" "EHLO a\r\n" "HELO a\r\n" "QUIT\r\n"
+rules none "rset drop x"
+client dialog "$P_NONE" "" >/dev/null
+check "drop takes no argument" has none "drop takes no argument"
+rules none
 
 # --- loopback only; SIGTERM
 check "refuses a non-loopback address" eval \

@@ -169,10 +169,61 @@ dot_bound_case(struct t *t)
 	T_OK(t, n <= SMTP_DOT_OUT_SIZE(64), "worst case fits");
 }
 
+/* What each pipelined command may be answered; -1 is out of step. */
+static void
+fits_cases(struct t *t)
+{
+	static const struct {
+		enum smtp_step	 step;
+		int		 code, want;
+		const char	*what;
+	} c[] = {
+		{ SMTP_STEP_MAIL, 250, 1, "MAIL 250" },
+		{ SMTP_STEP_MAIL, 251, -1, "MAIL 251" },
+		{ SMTP_STEP_MAIL, 221, -1, "MAIL 221" },
+		{ SMTP_STEP_MAIL, 354, -1, "MAIL 354" },
+		{ SMTP_STEP_MAIL, 235, -1, "MAIL 235" },
+		{ SMTP_STEP_MAIL, 451, 0, "MAIL 451" },
+		{ SMTP_STEP_MAIL, 553, 0, "MAIL 553" },
+		{ SMTP_STEP_MAIL, 421, 0, "MAIL 421 (closing)" },
+		{ SMTP_STEP_RCPT, 250, 1, "RCPT 250" },
+		{ SMTP_STEP_RCPT, 251, 1, "RCPT 251" },
+		{ SMTP_STEP_RCPT, 252, -1, "RCPT 252" },
+		{ SMTP_STEP_RCPT, 354, -1, "RCPT 354" },
+		{ SMTP_STEP_RCPT, 221, -1, "RCPT 221" },
+		{ SMTP_STEP_RCPT, 550, 0, "RCPT 550" },
+		{ SMTP_STEP_DATA, 354, 1, "DATA 354" },
+		{ SMTP_STEP_DATA, 250, -1, "DATA 250" },
+		{ SMTP_STEP_DATA, 554, 0, "DATA 554" },
+		{ SMTP_STEP_END, 250, 1, "end 250" },
+		{ SMTP_STEP_END, 221, -1, "end 221" },
+		{ SMTP_STEP_END, 354, -1, "end 354" },
+		{ SMTP_STEP_END, 251, -1, "end 251" },
+		{ SMTP_STEP_END, 500, 0, "end 500" },
+		{ SMTP_STEP_AUTH, 235, 1, "AUTH 235" },
+		{ SMTP_STEP_AUTH, 334, -1, "AUTH 334" },
+		{ SMTP_STEP_AUTH, 250, -1, "AUTH 250" },
+		{ SMTP_STEP_AUTH, 535, 0, "AUTH 535" },
+		{ SMTP_STEP_RSET, 250, 1, "RSET 250" },
+		{ SMTP_STEP_RSET, 221, -1, "RSET 221" },
+		{ SMTP_STEP_RSET, 354, -1, "RSET 354" },
+		{ SMTP_STEP_RSET, 500, 0, "RSET 500" },
+		{ SMTP_STEP_END, 399, -1, "end 399" },
+		{ SMTP_STEP_END, 400, 0, "end 400, the lowest refusal" },
+		{ SMTP_STEP_END, 599, 0, "end 599, the highest refusal" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		T_OK(t, smtp_reply_fits(c[i].step, c[i].code) == c[i].want,
+		    c[i].what);
+}
+
 void
 smtp_test(struct t *t)
 {
 	reply_cases(t);
+	fits_cases(t);
 	reply_limit_cases(t);
 	ext_cases(t);
 	dot_cases(t);
