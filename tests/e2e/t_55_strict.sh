@@ -2,8 +2,13 @@
 # strict mode answers early input as OpenSMTPD does (500 "Pipelining
 # not supported", then a close): without PIPELINING ferry must wait for
 # every reply, QUIT and the next envelope included; with it, pipelining
-# stays. A server that never answers QUIT holds nobody. Each case ends
-# with every message delivered once, nothing bounced.
+# stays. A server that never answers QUIT holds nobody. A reply that
+# cannot belong to its command (221, 354 out of place, one lost, one
+# too many) defers what is in flight. EHLO refused: HELO, or exit 78/77
+# when the config needs AUTH/STARTTLS. A caller's fd 3 is not held by
+# the detached child. Each case ends with every message delivered,
+# nothing bounced. No clock is read: the QUIT and fd cases check the
+# order of events in faultd's log.
 
 . "$FERRY_ROOT/tests/e2e/lib/fault.sh"
 sport=$((SH_PORT_BASE + 56))
@@ -27,6 +32,22 @@ st_bounced() {
 }
 st_since() { log_since "$(fault_log st)" "$1"; }
 st_msg() { printf 'Subject: %s\n\nbody %s\n' "$1" "$1" > "$E2E_WORK/st.eml"; }
+# st_queue4 PREFIX: queue PREFIX-1 .. PREFIX-4 to a@, for one -q run
+st_queue4() {
+	local i
+	fault_rules st
+	for i in 1 2 3 4; do
+		st_msg "$1-$i"
+		ferry_run "$stconf" -odq -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
+		    < "$E2E_WORK/st.eml"
+	done
+}
+# st_sent4 PREFIX: how many of PREFIX-1 .. PREFIX-4 arrived
+st_sent4() {
+	local i n=0
+	for i in 1 2 3 4; do n=$((n + $(st_got "body $1-$i"))); done
+	echo "$n"
+}
 
 # -- one message, as the issue measured against OpenSMTPD
 k=0
@@ -52,20 +73,12 @@ done
 # -- a queue run of 4 on one session: each envelope waits for the end
 # of the message before unless PIPELINING was offered
 for rules in "strict nopipelining" "strict"; do
-	fault_rules st
-	for i in 1 2 3 4; do
-		st_msg "st-q-${rules// /-}-$i"
-		ferry_run "$stconf" -odq -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
-		    < "$E2E_WORK/st.eml"
-	done
+	st_queue4 "st-q-${rules// /-}"
 	# shellcheck disable=SC2086
 	fault_rules st $rules
 	m=$(log_mark "$(fault_log st)")
 	ferry_run "$stconf" -v -q < /dev/null
-	n=0
-	for i in 1 2 3 4; do
-		n=$((n + $(st_got "body st-q-${rules// /-}-$i")))
-	done
+	n=$(st_sent4 "st-q-${rules// /-}")
 	check "$rules: queue of 4: all delivered once, queue empty" eval \
 	    '[ "$n" -eq 4 ] && [ "$(queued "$stconf")" -eq 0 ] &&
 	    [ "$(st_bounced "st-q-${rules// /-}")" -eq 0 ]'
@@ -154,23 +167,16 @@ st_case "221 to MAIL" "mail 221 2.0.0 Bye"
 
 # a lost reply in a queue run: message 2's MAIL reply never comes, so
 # its RCPT gets the 354; messages 1, 3 and 4 go, 2 waits, none bounces
-fault_rules st
-for i in 1 2 3 4; do
-	st_msg "st-lost-$i"
-	ferry_run "$stconf" -odq -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
-	    < "$E2E_WORK/st.eml"
-done
+st_queue4 st-lost
 fault_rules st "mail#2 drop" "sessions 1"
 ferry_run "$stconf" -q < /dev/null
-n=0
-for i in 1 2 3 4; do n=$((n + $(st_got "body st-lost-$i"))); done
+n=$(st_sent4 st-lost)
 check "lost MAIL reply: three sent, one kept, none bounced" eval '
     [ "$n" -eq 3 ] && [ "$(queued "$stconf")" -eq 1 ] &&
     [ "$(st_bounced "st-lost-")" -eq 0 ]'
 fault_rules st
 ferry_run "$stconf" -q < /dev/null
-n=0
-for i in 1 2 3 4; do n=$((n + $(st_got "body st-lost-$i"))); done
+n=$(st_sent4 st-lost)
 check "lost MAIL reply: all four once in the end" eval '[ "$n" -eq 4 ] &&
     [ "$(queued "$stconf")" -eq 0 ]'
 
