@@ -1164,6 +1164,15 @@ x509_anchor_why(const unsigned char *der, size_t len, long long now)
 	return anchor_why(&a, now);
 }
 
+/* Certificate i of the path under test (x->path) into c. */
+static int
+path_cert(const struct x509_engine *x, size_t i, struct cert *c)
+{
+	size_t	k = x->path[i];
+
+	return cert_parse(c, x->chain + x->off[k], x->off[k + 1] - x->off[k]);
+}
+
 /*
  * The path is certificates 0..n-1, the last signed by an anchor: the
  * rules between certificates (pathLenConstraint, nameConstraints) and
@@ -1177,7 +1186,7 @@ check_path(struct x509_engine *x)
 	const char	*why;
 	int		have_a;
 
-	cert_parse(&c, x->chain + x->off[n - 1], x->off[n] - x->off[n - 1]);
+	path_cert(x, n - 1, &c);
 	have_a = anchor_cert(x, &c, &a) == 0;
 	/* a self-signed leaf trusted as its own anchor is no issuer */
 	if (have_a && n == 1 && der_same(&a.der, &c.der))
@@ -1189,14 +1198,12 @@ check_path(struct x509_engine *x)
 		if (i == n && !have_a)
 			continue;
 		if (i < n)
-			cert_parse(&c, x->chain + x->off[i],
-			    x->off[i + 1] - x->off[i]);
+			path_cert(x, i, &c);
 		else
 			c = a;
 		between = 0;
 		for (j = 1; j < i; j++) {
-			cert_parse(&below, x->chain + x->off[j],
-			    x->off[j + 1] - x->off[j]);
+			path_cert(x, j, &below);
 			if (!(below.flags & C_SELF))	/* 6.1.4 (l) */
 				between++;
 		}
@@ -1208,8 +1215,7 @@ check_path(struct x509_engine *x)
 		/* bound the work before doing it: names x subtrees */
 		names = 0;
 		for (j = 0; j < i; j++) {
-			cert_parse(&below, x->chain + x->off[j],
-			    x->off[j + 1] - x->off[j]);
+			path_cert(x, j, &below);
 			names += 1 + der_count(&below.san);
 		}
 		work += names * nc_count(&c.nc);
@@ -1218,8 +1224,7 @@ check_path(struct x509_engine *x)
 			    "nameConstraints too large for the names below it "
 			    "(over 250000 comparisons)");
 		for (j = 0; j < i; j++) {
-			cert_parse(&below, x->chain + x->off[j],
-			    x->off[j + 1] - x->off[j]);
+			path_cert(x, j, &below);
 			if (j > 0 && (below.flags & C_SELF))
 				continue;	/* 6.1.3 (b) */
 			if ((why = nc_check(&c.nc, &below)) != NULL)
@@ -1273,15 +1278,14 @@ x_start_chain(const br_x509_class **ctx, const char *name)
 
 	snprintf(x->name, sizeof(x->name), "%s", name != NULL ? name : "");
 	x->now = x->when != 0 ? x->when : (long long)time(NULL);
-	x->ncert = 0;
+	x->nsent = 0;
 	x->off[0] = 0;
-	x->done = 0;
+	x->lost = 0;
+	x->ncert = 0;
 	x->failed = 0;
 	x->why[0] = '\0';
 	x->pin_seen = 0;
 	x->pin_failed = 0;
-	/* the name is checked here, with the stricter wildcard rule */
-	x->mini.vtable->start_chain(&x->mini.vtable, NULL);
 }
 
 static void
@@ -1289,17 +1293,16 @@ x_start_cert(const br_x509_class **ctx, uint32_t length)
 {
 	struct x509_engine *x = (struct x509_engine *)(void *)ctx;
 
+	(void)length;
 	x->cur = 0;
 	x->overflow = 0;
-	if (!x->done && !x->failed)
-		x->mini.vtable->start_cert(&x->mini.vtable, length);
 }
 
 static void
 x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
 	struct x509_engine *x = (struct x509_engine *)(void *)ctx;
-	size_t	at = x->off[x->ncert] + x->cur;
+	size_t	at = x->off[x->nsent] + x->cur;
 
 	if (x->overflow || len > sizeof(x->chain) - at) {
 		x->overflow = 1;
@@ -1309,43 +1312,234 @@ x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 	x->cur += len;
 }
 
+/*
+ * Every certificate the server sends is kept, as sent, up to
+ * X509_POOL_MAX of them in X509_CHAIN_SIZE bytes: the first that does
+ * not fit ends the pool (x->lost says why), and what follows is only
+ * matched against the pins.
+ */
 static void
 x_end_cert(const br_x509_class **ctx)
 {
 	struct x509_engine *x = (struct x509_engine *)(void *)ctx;
-	unsigned char	*der = x->chain + x->off[x->ncert];
-	struct cert	 c;
-	size_t		 i = x->ncert;
 
 	if (!x->overflow)
-		pin_match(x, der, x->cur);
-	/* after the anchor, the server's extra certificates are ignored */
-	if (x->done || x->failed)
+		pin_match(x, x->chain + x->off[x->nsent], x->cur);
+	if (x->lost != 0)
 		return;
-	if (x->overflow) {
-		set_why(x, i, "is too large (the chain is limited to "
-		    "32 KB)");
+	if (x->overflow || x->nsent == X509_POOL_MAX) {
+		x->lost = x->overflow ? 1 : 2;
 		return;
 	}
-	if (i == X509_CHAIN_MAX) {
-		set_why(x, i, "is one too many (10 at most)");
-		return;
+	x->off[x->nsent + 1] = x->off[x->nsent] + x->cur;
+	x->nsent++;
+}
+
+/* minimal afresh for one path, as br_ssl_client_init_full, less MD5 */
+static void
+mini_reset(struct x509_engine *x)
+{
+	br_x509_minimal_init(&x->mini, &br_sha256_vtable, x->trust.ta,
+	    x->trust.nta);
+	br_x509_minimal_set_hash(&x->mini, br_sha1_ID, &br_sha1_vtable);
+	br_x509_minimal_set_hash(&x->mini, br_sha224_ID, &br_sha224_vtable);
+	br_x509_minimal_set_hash(&x->mini, br_sha256_ID, &br_sha256_vtable);
+	br_x509_minimal_set_hash(&x->mini, br_sha384_ID, &br_sha384_vtable);
+	br_x509_minimal_set_hash(&x->mini, br_sha512_ID, &br_sha512_vtable);
+	br_x509_minimal_set_rsa(&x->mini, br_rsa_pkcs1_vrfy_get_default());
+	br_x509_minimal_set_ecdsa(&x->mini, br_ec_get_default(),
+	    br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_minrsa(&x->mini, X509_MIN_RSA / 8);
+	/* BearSSL counts days from 1 January of year 0 */
+	if (x->when != 0)
+		br_x509_minimal_set_time(&x->mini,
+		    (uint32_t)(x->when / 86400 + 719528),
+		    (uint32_t)(x->when % 86400));
+}
+
+/*
+ * One candidate path: pool certificates p[0..n-1], leaf first, through
+ * the policy and a fresh minimal, which stops at the first certificate
+ * an anchor signed. 0 when trusted, else a BR_ERR_X509_* code (and
+ * x->why when the policy refused); x->ncert certificates were looked
+ * at. sent: p is the chain as sent, whose end may say why it stopped
+ * (x->lost, the 10-certificate limit).
+ */
+static unsigned
+try_path(struct x509_engine *x, const unsigned char *p, size_t n, int sent)
+{
+	const br_x509_class	**mv = &x->mini.vtable;
+	unsigned char		*der;
+	struct cert		 c;
+	size_t			 i;
+
+	x->failed = 0;
+	x->why[0] = '\0';
+	x->ncert = 0;
+	mini_reset(x);
+	/* the name is checked here, with the stricter wildcard rule */
+	(*mv)->start_chain(mv, NULL);
+	for (i = 0; i < n && x->mini.err == 0; i++) {
+		x->path[i] = p[i];
+		der = x->chain + x->off[p[i]];
+		if (cert_parse(&c, der, x->off[p[i] + 1] - x->off[p[i]]) ==
+		    -1) {
+			set_why(x, i, "is not valid DER X.509");
+			break;
+		}
+		if (check_any(x, &c, i) == -1 ||
+		    (i == 0 && check_leaf(x, &c) == -1) ||
+		    (i > 0 && check_ca(x, &c, i) == -1)) {
+			x->ncert = i + 1;	/* looked at, refused */
+			break;
+		}
+		(*mv)->start_cert(mv, (uint32_t)c.der.len);
+		feed_minimal(x, &c, der);
+		x->ncert = i + 1;
+		if (x->mini.err == BR_ERR_X509_OK)
+			(void)check_path(x);
 	}
-	if (cert_parse(&c, der, x->cur) == -1) {
-		set_why(x, i, "is not valid DER X.509");
-		return;
+	if (sent && !x->failed && x->mini.err == 0) {
+		if (n == X509_CHAIN_MAX && x->nsent > n)
+			set_why(x, n, "is one too many (10 at most)");
+		else if (x->lost == 1)
+			set_why(x, n, "is too large (the chain is limited to "
+			    "32 KB)");
+		else if (x->lost == 2)
+			set_why(x, n, "is one too many (16 sent at most)");
 	}
-	if (check_any(x, &c, i) == -1 ||
-	    (i == 0 && check_leaf(x, &c) == -1) ||
-	    (i > 0 && check_ca(x, &c, i) == -1))
-		return;
-	feed_minimal(x, &c, der);
-	x->off[++x->ncert] = x->off[i] + x->cur;
-	if (x->mini.err == BR_ERR_X509_OK) {
-		x->done = 1;
-		(void)check_path(x);
-	} else if (x->mini.err != 0)
-		x->done = 1;	/* minimal refused: its code says why */
+	i = (*mv)->end_chain(mv);
+	return x->failed ? BR_ERR_X509_NOT_TRUSTED : (unsigned)i;
+}
+
+/* Some CA anchor has this name: a path may end below it. */
+static int
+anchor_named(const struct x509_engine *x, const struct der *name)
+{
+	size_t	i;
+
+	for (i = 0; i < x->trust.nta; i++)
+		if ((x->trust.ta[i].flags & BR_X509_TA_CA) &&
+		    der_eq(name, x->trust.ta[i].dn.data, x->trust.ta[i].dn.len))
+			return 1;
+	return 0;
+}
+
+struct build {			/* the search over the pool */
+	struct der	 subject[X509_POOL_MAX], issuer[X509_POOL_MAX];
+	size_t		 tried;		/* prefix of the sent chain run */
+	size_t		 steps, paths;
+	int		 spent;		/* a limit stopped the search */
+	int		 have;		/* a candidate below an anchor ran */
+	unsigned	 err;		/* ... and how it failed */
+	char		 why[X509_WHY_SIZE];
+};
+
+/*
+ * Depth first from p[0..n-1], the server's order first: each time the
+ * last certificate's issuer names an anchor, try the path; else (and
+ * then) go on with every unused certificate of that subject. Bounded
+ * by X509_PATHS_MAX tries and X509_STEPS_MAX steps, so a server that
+ * sends many certificates of one name cannot make it spin. 1 when a
+ * path was trusted (x then holds it).
+ */
+static int
+build(struct x509_engine *x, unsigned char *p, size_t n, struct build *b)
+{
+	size_t		 k, i;
+	unsigned	 err;
+	const struct der *iss = &b->issuer[p[n - 1]];
+
+	if (b->steps == X509_STEPS_MAX) {
+		b->spent = 1;
+		return 0;
+	}
+	b->steps++;
+	if (iss->len == 0)
+		return 0;
+	for (i = 0; i < n && p[i] == i; i++)
+		;
+	/* the sent chain's prefix ran already: what starts so ends so */
+	if (i == n && n == b->tried)
+		return 0;
+	if (anchor_named(x, iss)) {
+		if (b->paths++ == X509_PATHS_MAX) {
+			b->spent = 1;
+			return 0;
+		}
+		if ((err = try_path(x, p, n, 0)) == 0)
+			return 1;
+		if (!b->have) {
+			b->have = 1;
+			b->err = err;
+			snprintf(b->why, sizeof(b->why), "%s", x->failed ?
+			    x->why : "");
+		}
+	}
+	if (n == X509_CHAIN_MAX)
+		return 0;
+	for (k = 0; k < x->nsent && !b->spent; k++) {
+		for (i = 0; i < n && p[i] != k; i++)
+			;
+		if (i < n || !der_same(&b->subject[k], iss))
+			continue;
+		p[n] = (unsigned char)k;
+		if (build(x, p, n + 1, b))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The chain as sent first (its reason is the old one), then other
+ * paths through what the server sent. A refusal names the reason of
+ * the first path that reached an anchor by name, or else the sent
+ * chain's.
+ */
+static unsigned
+check_chain(struct x509_engine *x)
+{
+	struct build	b;
+	unsigned char	p[X509_CHAIN_MAX];
+	struct cert	c;
+	unsigned	err;
+	size_t		i, n;
+	char		why[X509_WHY_SIZE];
+	int		failed, named;
+
+	n = x->nsent < X509_CHAIN_MAX ? x->nsent : X509_CHAIN_MAX;
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)i;
+	if ((err = try_path(x, p, n, 1)) == 0 || x->nsent == 0)
+		return err;
+	failed = x->failed;
+	snprintf(why, sizeof(why), "%s", x->why);
+	named = x->ncert > 0 && path_cert(x, x->ncert - 1, &c) == 0 &&
+	    anchor_named(x, &c.issuer);
+	memset(&b, 0, sizeof(b));
+	b.tried = x->ncert;
+	for (i = 0; i < x->nsent; i++)
+		if (cert_parse(&c, x->chain + x->off[i],
+		    x->off[i + 1] - x->off[i]) == 0) {
+			b.subject[i] = c.subject;
+			b.issuer[i] = c.issuer;
+		}
+	p[0] = 0;
+	if (build(x, p, 1, &b))
+		return 0;
+	if (!named && b.have) {
+		err = b.err;
+		failed = b.why[0] != '\0';
+		snprintf(why, sizeof(why), "%s", b.why);
+	} else if (!named && b.spent) {
+		failed = 1;
+		snprintf(why, sizeof(why), "certificate chain has too many "
+		    "possible paths (%d tried, %d steps at most)",
+		    X509_PATHS_MAX, X509_STEPS_MAX);
+	}
+	x->failed = failed;
+	snprintf(x->why, sizeof(x->why), "%s", why);
+	return failed ? BR_ERR_X509_NOT_TRUSTED : err;
 }
 
 static unsigned
@@ -1354,7 +1548,7 @@ x_end_chain(const br_x509_class **ctx)
 	struct x509_engine *x = (struct x509_engine *)(void *)ctx;
 	unsigned	err;
 
-	err = x->mini.vtable->end_chain(&x->mini.vtable);
+	err = check_chain(x);
 	if (x->failed)
 		return BR_ERR_X509_NOT_TRUSTED;
 	if (x->trust.npins == 0)
@@ -1391,29 +1585,19 @@ x509_engine_init(struct x509_engine *x, const struct x509_trust *t)
 	x->vtable = &x509_policy_vtable;
 	x->trust = *t;
 	x->when = 0;
+	x->nsent = 0;
+	x->ncert = 0;
 	x->failed = 0;
 	x->pin_failed = 0;
 	x->why[0] = '\0';
-	/* as br_ssl_client_init_full sets it up, less MD5 */
-	br_x509_minimal_init(&x->mini, &br_sha256_vtable, t->ta, t->nta);
-	br_x509_minimal_set_hash(&x->mini, br_sha1_ID, &br_sha1_vtable);
-	br_x509_minimal_set_hash(&x->mini, br_sha224_ID, &br_sha224_vtable);
-	br_x509_minimal_set_hash(&x->mini, br_sha256_ID, &br_sha256_vtable);
-	br_x509_minimal_set_hash(&x->mini, br_sha384_ID, &br_sha384_vtable);
-	br_x509_minimal_set_hash(&x->mini, br_sha512_ID, &br_sha512_vtable);
-	br_x509_minimal_set_rsa(&x->mini, br_rsa_pkcs1_vrfy_get_default());
-	br_x509_minimal_set_ecdsa(&x->mini, br_ec_get_default(),
-	    br_ecdsa_vrfy_asn1_get_default());
-	br_x509_minimal_set_minrsa(&x->mini, X509_MIN_RSA / 8);
+	mini_reset(x);
 }
 
 void
 x509_engine_set_time(struct x509_engine *x, long long when)
 {
 	x->when = when;
-	/* BearSSL counts days from 1 January of year 0 */
-	br_x509_minimal_set_time(&x->mini, (uint32_t)(when / 86400 + 719528),
-	    (uint32_t)(when % 86400));
+	mini_reset(x);
 }
 
 /* BearSSL's own X.509 codes, for what x509.c leaves to it. */

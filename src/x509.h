@@ -10,9 +10,14 @@
  * leftmost label with two labels after it. Each refusal keeps a line
  * that names its reason (x509_why).
  *
- * Every certificate of the path is kept whole in the context (no
- * malloc): X509_CHAIN_SIZE bytes and X509_CHAIN_MAX certificates at
- * most, up to the one a trust anchor signed.
+ * Every certificate the server sends is kept whole in the context (no
+ * malloc): X509_CHAIN_SIZE bytes and X509_POOL_MAX certificates at
+ * most. At the end of the chain the policy and br_x509_minimal run on
+ * the chain as sent, then on other paths through those certificates
+ * (path building: extra, out of order or cross-signed certificates),
+ * X509_PATHS_MAX paths and X509_STEPS_MAX search steps at most; a path
+ * holds X509_CHAIN_MAX certificates at most, up to the one a trust
+ * anchor signed.
  */
 #ifndef FERRY_X509_H
 #define FERRY_X509_H
@@ -23,6 +28,9 @@
 #define X509_PIN_SIZE	32	/* SHA-256 of a SubjectPublicKeyInfo */
 #define X509_CHAIN_SIZE	32768	/* the path's certificates, together */
 #define X509_CHAIN_MAX	10	/* certificates in the path */
+#define X509_POOL_MAX	16	/* certificates the server may send */
+#define X509_PATHS_MAX	8	/* paths tried besides the sent chain */
+#define X509_STEPS_MAX	256	/* steps of the search for them */
 #define X509_NAME_SIZE	256	/* RFC 1035 2.3.4: 255 octets */
 #define X509_WHY_SIZE	160
 #define X509_MIN_RSA	2048	/* bits; NIST SP 800-131A */
@@ -53,11 +61,13 @@ struct x509_engine {			/* caller owns it; fields private */
 	long long			 now;		/* of this chain */
 	char				 name[X509_NAME_SIZE];
 	unsigned char			 chain[X509_CHAIN_SIZE];
-	size_t				 off[X509_CHAIN_MAX + 1];
+	size_t				 off[X509_POOL_MAX + 1];
+	size_t				 nsent;		/* kept in chain */
+	int				 lost;		/* 1 big, 2 many */
+	unsigned char			 path[X509_CHAIN_MAX];	/* tried */
 	size_t				 ncert;		/* in the path */
 	size_t				 cur;		/* this cert's bytes */
 	int				 overflow;
-	int				 done;		/* path ends */
 	int				 failed;	/* why is set */
 	int				 pin_seen;	/* some cert matched */
 	int				 pin_failed;	/* none did */

@@ -111,6 +111,19 @@ x509_refused wildpsl wildpsl 77 "certificate has a wildcard directly under a pub
 x509_serve ncwork ncwork
 x509_refused ncwork ncwork 77 "issuer certificate 1 has nameConstraints too large for the names below it" "$M"
 
+# Issue 25, path building: what the server sends is not the path in
+# order, and another path to the anchor exists.
+x509_serve pbextra pbextra
+x509_delivered pbextra "$M"
+x509_serve pborder pborder
+x509_delivered pborder "$M"
+x509_serve pbcross pbcross
+x509_delivered pbcross "$M"
+# and a server that sends 12 CAs of one name, none trusted: the search
+# stops at its limit and says so (without a limit: 12!/2 paths)
+x509_serve pbloop pbloop
+x509_refused pbloop pbloop 77 "certificate chain has too many possible paths" "$M"
+
 # No common TLS: exit 76 with what to do, not 77.
 good=("$SH_CERTS/good.crt" "$SH_CERTS/good.key")
 PORT=$xport
