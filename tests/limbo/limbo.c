@@ -2,7 +2,8 @@
  * limbo.c: run ferry's certificate check (x509.c over BearSSL, anchors
  * through ta.c as for tls_ca_file) on x509-limbo cases that
  * tests/limbo/run has unpacked. Reads lines "DIR<TAB>NAME<TAB>TIME"
- * on stdin (TIME seconds since the epoch, 0 for now); DIR holds ta.pem
+ * on stdin (TIME seconds since the epoch, 0 for now; NAME may be empty:
+ * no name to check); DIR holds ta.pem
  * (the trusted certificates) and chain.pem (the peer's certificate,
  * then the untrusted intermediates, in the order a server sends them).
  * Prints "DIR<TAB>accept" or "DIR<TAB>refuse<TAB>REASON" for each.
@@ -18,12 +19,11 @@
 #include "x509.h"
 
 #define FILE_SIZE	(1024 * 1024)
-#define CHAIN_N		16
 
-struct der_list {
-	unsigned char	*p[CHAIN_N];
-	size_t		 len[CHAIN_N];
-	size_t		 n;
+struct der_list {		/* as many as chain.pem holds */
+	unsigned char	**p;
+	size_t		 *len;
+	size_t		  n, size;
 };
 
 static char *
@@ -57,6 +57,44 @@ der_push(void *ctx, const void *buf, size_t len)
 	l->len[l->n] += len;
 }
 
+static int
+grow(struct der_list *l)
+{
+	size_t		 size = l->size ? 2 * l->size : 16;
+	unsigned char	**p;
+	size_t		 *len;
+
+	if ((p = realloc(l->p, size * sizeof(*p))) == NULL)
+		return -1;
+	l->p = p;
+	if ((len = realloc(l->len, size * sizeof(*len))) == NULL)
+		return -1;
+	l->len = len;
+	/* a block cut short by a PEM error is freed too */
+	memset(p + l->size, 0, (size - l->size) * sizeof(*p));
+	l->size = size;
+	return 0;
+}
+
+/*
+ * The next tab-separated field of *s, which may be empty (strtok would
+ * merge two tabs and lose it); NULL when there is none.
+ */
+static char *
+field(char **s)
+{
+	char	*f = *s, *tab;
+
+	if (f == NULL)
+		return NULL;
+	if ((tab = strchr(f, '\t')) != NULL) {
+		*tab = '\0';
+		*s = tab + 1;
+	} else
+		*s = NULL;
+	return f;
+}
+
 /* Every PEM block into a DER blob, whatever its key: no decoding. */
 static int
 chain_load(const char *pem, size_t len, struct der_list *l)
@@ -71,8 +109,10 @@ chain_load(const char *pem, size_t len, struct der_list *l)
 		len -= k;
 		switch (br_pem_decoder_event(&pc)) {
 		case BR_PEM_BEGIN_OBJ:
-			if (l->n == CHAIN_N)
+			if (l->n == l->size && grow(l) == -1)
 				return -1;
+			l->p[l->n] = NULL;
+			l->len[l->n] = 0;
 			br_pem_decoder_setdest(&pc, der_push, l);
 			break;
 		case BR_PEM_END_OBJ:
@@ -124,7 +164,7 @@ run(struct ta_list *anchors, struct der_list *chain, const char *name,
 int
 main(void)
 {
-	char		line[8192], why[256], *dir, *name, *tm, *pem;
+	char		line[8192], why[256], *dir, *name, *tm, *pem, *rest;
 	struct ta_list	anchors;
 	struct der_list	chain;
 	struct ferr	e;
@@ -133,10 +173,11 @@ main(void)
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		dir = strtok(line, "\t");
-		name = strtok(NULL, "\t");
-		tm = strtok(NULL, "\t");
-		if (dir == NULL || name == NULL || tm == NULL)
+		rest = line;
+		dir = field(&rest);
+		name = field(&rest);
+		tm = field(&rest);
+		if (dir == NULL || name == NULL || tm == NULL || rest != NULL)
 			return 2;
 		ta_init(&anchors);
 		memset(&chain, 0, sizeof(chain));
@@ -157,8 +198,10 @@ main(void)
 			printf("%s\taccept\n", dir);
 		else
 			printf("%s\trefuse\t%s\n", dir, r);
-		for (i = 0; i < CHAIN_N; i++)
+		for (i = 0; i < chain.size; i++)
 			free(chain.p[i]);
+		free(chain.p);
+		free(chain.len);
 		ta_free(&anchors);
 	}
 	return 0;
