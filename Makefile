@@ -271,7 +271,7 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/unit $(BUILD)/fuzz $(BUILD)/mkanchors $(BUILD)/anchors.c ferry
-	rm -rf $(BUILD)/freebsd ferry-freebsd-amd64
+	rm -rf $(BUILD)/freebsd $(BUILD)/freebsd-vm ferry-freebsd-amd64
 
 # Also forgets the downloaded and built libraries.
 distclean:

@@ -115,6 +115,9 @@ main_delivery() {
 	check "mailq (mailwrapper) lists it" queued bsdq
 	check "sendmail -q (mailwrapper): exit 0" /usr/sbin/sendmail -q
 	check "mailq is empty after -q" not_queued bsdq
+	# a refused recipient: the bounce goes back through the smart host
+	check "a 550 recipient: exit 0 (a bounce is owed)" eval \
+	    'msg bsdbounce | /usr/sbin/sendmail -f bsdbounce@$D reject@$D'
 	check "newaliases (mailwrapper): exit 0" /usr/bin/newaliases
 	check "sendmail -bv (mailwrapper): exit 0" /usr/sbin/sendmail -bv
 	check "hoststat and purgestat: exit 0, no output" eval \
