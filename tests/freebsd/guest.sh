@@ -250,6 +250,14 @@ crash2() {
 	    eval '[ "$(fbprobe trace $$)" = 0 ]'
 	check "ps: P2_NOTRACE set in ferry's flags2" eval \
 	    'f=$(ps -o flags2= -p $p) && [ $((0x$f & 2)) -eq 2 ]'
+	# flock(2): the stalled run holds its entry; a second run skips it
+	fbprobe until 60 /usr/local/sbin/ferry -C "$ETC/ferry/fdata.conf" -q \
+	    < /dev/null > /tmp/q2.out 2>&1
+	rc=$?
+	check "flock: a second -q beside a stalled one: exit 0, no wait" \
+	    eval 'cat /tmp/q2.out; [ $rc -eq 0 ]'
+	check "flock: ... and the held entry stays queued" eval \
+	    '[ -n "$(ls $SPOOL-data | sed -n /^q/p)" ]'
 	echo "FBVM mark: stalled"
 	sleep 600
 }
