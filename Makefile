@@ -224,7 +224,7 @@ e2e: ferry
 # UBSan on the host libraries. `make fuzz` runs each FUZZ_SECONDS.
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
-FUZZ_NAMES	= alias auth conf msg smtp spool x509
+FUZZ_NAMES	= alias auth conf msg smtp spool x509 x509path
 FUZZ_BINS	= $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_OBJS	= $(UNIT_MODS:%=$(BUILD)/fuzz/obj/%.o)
 FUZZ_CFLAGS	= -O1 -g -fsanitize=address,undefined \

@@ -12,29 +12,9 @@
 #include <string.h>
 
 #include "x509.h"
+#include "fuzz_der.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Length of the DER element at p (header included), or len. */
-static size_t
-element(const uint8_t *p, size_t len)
-{
-	size_t	n, v = 0, i;
-
-	if (len < 2)
-		return len;
-	if (!(p[1] & 0x80))
-		v = p[1] + 2;
-	else {
-		n = p[1] & 0x7f;
-		if (n == 0 || n > 3 || len < 2 + n)
-			return len;
-		for (i = 0; i < n; i++)
-			v = v << 8 | p[2 + i];
-		v += 2 + n;
-	}
-	return v > len || v == 0 ? len : v;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -51,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	x509_engine_set_time(&x, 1800000000LL);
 	(*vt)->start_chain(vt, "mail.example.com");
 	while (size > 0) {
-		k = element(data, size);
+		k = fuzz_element(data, size);
 		(*vt)->start_cert(vt, (uint32_t)k);
 		half = k / 2;
 		(*vt)->append(vt, data, half);
