@@ -16,19 +16,10 @@ plconf=$(mkconf pipeline "smarthost localhost" "port $pport" \
     "timeout 5" "bounce_window 0")
 
 # pl_got TAG RCPT: messages (not bounces) holding TAG saved for RCPT
-pl_got() {
-	fault_mail_files pl | xargs -r grep -l -- "$1" |
-	    xargs -r grep -L '^X-Fault-From: <>' |
-	    xargs -r grep -l "^X-Fault-To: <$2@" | wc -l
-}
+pl_got() { fault_got pl "$1" "$2"; }
 # pl_bounced TAG: bounces that quote TAG; the same server may refuse
 # the bounce too, and then it waits in failed/ for the admin
-pl_bounced() {
-	echo $(($(fault_mail_files pl | xargs -r grep -l -- "$1" |
-	    xargs -r grep -l '^X-Fault-From: <>' | wc -l) +
-	    $(grep -l -- "$1" "$E2E_WORK"/spool-pipe*/failed/d* \
-	    2>/dev/null | wc -l)))
-}
+pl_bounced() { fault_bounced pl "$1" "$E2E_WORK"/spool-pipe*; }
 # pl_all_once MODE: the four queued messages arrived once each
 pl_all_once() {
 	local i

@@ -19,17 +19,9 @@ stconf=$(mkconf strict "smarthost localhost" "port $sport" \
     "timeout 5" "bounce_window 0")
 
 # st_got TAG: messages (not bounces) holding TAG that faultd saved
-st_got() {
-	fault_mail_files st | xargs -r grep -l -- "$1" |
-	    xargs -r grep -L '^X-Fault-From: <>' | wc -l
-}
+st_got() { fault_got st "$1"; }
 # st_bounced TAG: bounces quoting TAG, sent or kept in failed/
-st_bounced() {
-	echo $(($(fault_mail_files st | xargs -r grep -l -- "$1" |
-	    xargs -r grep -l '^X-Fault-From: <>' | wc -l) +
-	    $(grep -l -- "$1" "$E2E_WORK"/spool-strict*/failed/d* \
-	    2>/dev/null | wc -l)))
-}
+st_bounced() { fault_bounced st "$1" "$E2E_WORK"/spool-strict*; }
 st_since() { log_since "$(fault_log st)" "$1"; }
 st_msg() { printf 'Subject: %s\n\nbody %s\n' "$1" "$1" > "$E2E_WORK/st.eml"; }
 # st_queue4 PREFIX: queue PREFIX-1 .. PREFIX-4 to a@, for one -q run
@@ -115,8 +107,7 @@ for rules in "quit stall" "quit stall|nopipelining"; do
 	ferry_run "$sqconf" -odi -f "s@$SH_DOMAIN" "a@$SH_DOMAIN" \
 	    < "$E2E_WORK/st.eml"
 	check "$rules: exit 0, delivered" eval 'expect_rc 0 &&
-	    [ "$(fault_mail_files sq | xargs -r grep -l \
-	    "body st-quit-${rules//[ |]/-}" | wc -l)" -eq 1 ]'
+	    [ "$(fault_got sq "body st-quit-${rules//[ |]/-}")" -eq 1 ]'
 	# the stall's end is logged as the client closes; allow it a moment
 	for _ in $(seq 50); do
 		log_since "$(fault_log sq)" "$m" | grep -q "stall ended" && break
@@ -153,10 +144,8 @@ st_case() {
 	ferry_run "$stconf" -q < /dev/null
 	check "$name: in the end a and b have it, nothing bounced" eval '
 	    [ "$(queued "$stconf")" -eq 0 ] && [ "$(st_bounced "$tag")" -eq 0 ] &&
-	    [ "$(fault_mail_files st | xargs -r grep -l "body $tag" |
-	    xargs -r grep -l "^X-Fault-To: <a@" | wc -l)" -ge 1 ] &&
-	    [ "$(fault_mail_files st | xargs -r grep -l "body $tag" |
-	    xargs -r grep -l "^X-Fault-To: <b@" | wc -l)" -ge 1 ]'
+	    [ "$(fault_got st "body $tag" a)" -ge 1 ] &&
+	    [ "$(fault_got st "body $tag" b)" -ge 1 ]'
 }
 # a server that reads DATA lines as commands says 221 to the end
 st_case "221 for the end of data" "eod 221 2.0.0 Bye"

@@ -16,6 +16,10 @@
 #                         (none: behave well); applies from the next
 #                         connection, and restarts the "sessions" count
 #   fault_count NAME      how many messages it accepted
+#   fault_got NAME TAG [LOCALPART]  how many of them, bounces left
+#                         out, hold TAG (and went to LOCALPART@)
+#   fault_bounced NAME TAG [SPOOL...]  bounces quoting TAG it accepted,
+#                         plus those kept in each SPOOL/failed/
 #   fault_mail_files NAME the accepted messages, oldest first
 #   fault_wait_count NAME N [SECONDS]  wait (default 10 s) for N
 #   fault_log NAME        path of the event log
@@ -154,6 +158,27 @@ fault_mail_files()
 fault_count()
 {
 	fault_mail_files "${1:-}" | grep -c . || true
+}
+
+fault_got()
+{
+	fault_mail_files "${1:-}" | xargs -r grep -l -- "$2" |
+	    xargs -r grep -L '^X-Fault-From: <>' |
+	    xargs -r grep -l "^X-Fault-To: <${3:-[^>]*}@" | wc -l
+}
+
+fault_bounced()
+{
+	local name=${1:-} tag=$2 sp n
+
+	shift 2
+	n=$(fault_mail_files "$name" | xargs -r grep -l -- "$tag" |
+	    xargs -r grep -l '^X-Fault-From: <>' | wc -l)
+	for sp in "$@"; do
+		n=$((n + $(grep -l -- "$tag" "$sp"/failed/d* 2>/dev/null |
+		    wc -l)))
+	done
+	echo "$n"
 }
 
 fault_wait_count()
