@@ -204,6 +204,8 @@ if [ -n "$fg_up" ]; then
 		fg_matrix "$fg_dir/smtpd" opensmtpd "${fg_p[8]}" "${fg_p[9]}" \
 		    plain login
 	fi
+	echo "     Postfix $(dpkg-query -W -f='${Version}' postfix)," \
+	    "Dovecot $(dpkg-query -W -f='${Version}' dovecot-core)"
 	if check "postfix-nopipe: second instance started" \
 	    foreign_postfix_start "$fg_dir/postfix" "${fg_p[10]}"; then
 		fg_matrix "$fg_dir/postfix" postfix-nopipe "${fg_p[10]}" \
