@@ -67,6 +67,9 @@ all: ferry
 # src/plat.c is the one platform file (plat.h); every build has it.
 MODS		+= plat
 UNIT_MODS	+= plat
+# src/report.c: the queue as monitoring reads it (mailq -j, -bc, metrics).
+MODS		+= report
+UNIT_MODS	+= report
 # src/x509.c: the certificate policy over BearSSL's x509_minimal.
 MODS		+= x509
 UNIT_MODS	+= x509

@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "plat.h"
 #include "queue.h"
+#include "report.h"
 #include "serve.h"
 #include "spool.h"
 
@@ -39,7 +40,7 @@
 
 enum mode {
 	MODE_SEND, MODE_MAILQ, MODE_RUN, MODE_VERSION, MODE_VERIFY,
-	MODE_NEWALIASES, MODE_SERVE, MODE_HOSTSTAT
+	MODE_NEWALIASES, MODE_SERVE, MODE_HOSTSTAT, MODE_CHECK
 };
 /*
  * DELIVER_WAIT, the default: deliver, waiting at most HANDOFF_MS for
@@ -67,6 +68,8 @@ struct opts {
 	char		**rcpts;
 	int		 nrcpts;
 	int		 bad_syntax;	/* an unknown option: show usage */
+	int		 json;		/* -bpj, mailq -j */
+	struct report_limits limits;	/* -bc's -w and -c */
 };
 
 static void
@@ -77,7 +80,8 @@ usage(void)
 	    "             [-N dsn] [-O opt=val] [-od{i,b,q}] [-oe{p,m}] "
 	    "[-R ret] [-V envid] [--] recipient ...\n"
 	    "       ferry [-v] [-C conf] -q[interval]\n"
-	    "       ferry [-C conf] -bp | mailq\n"
+	    "       ferry [-C conf] -bp[j] | mailq [-j]\n"
+	    "       ferry [-C conf] -bc [-w limits] [-c limits]\n"
 	    "       ferry [-v] [-C conf] -bv\n"
 	    "       ferry -V\n");
 }
@@ -222,7 +226,7 @@ parse_dsn(struct opts *o, int ch, const char *v, struct ferr *e)
 static int
 parse_b(struct opts *o, const char *v, struct ferr *e)
 {
-	if (strcmp(v, "p") == 0)
+	if (strcmp(v, "p") == 0 || strcmp(v, "pj") == 0)
 		o->mode = MODE_MAILQ;
 	else if (strcmp(v, "i") == 0)
 		o->mode = MODE_NEWALIASES;
@@ -232,6 +236,7 @@ parse_b(struct opts *o, const char *v, struct ferr *e)
 		o->mode = MODE_VERIFY;
 	else if (strcmp(v, "m") != 0)
 		return ferr_set(e, FE_USAGE, 0, "unknown mode -b%s", v);
+	o->json |= strcmp(v, "pj") == 0;
 	return 0;
 }
 
@@ -311,6 +316,9 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 	case 'i':
 		o->msg.dot_ends = 0;
 		break;
+	case 'j':	/* Postfix's postqueue -j: mailq only */
+		o->json = 1;
+		break;
 	case 'L':
 		/* it starts every syslog line: a newline would forge one */
 		if (has_control(optarg))
@@ -344,6 +352,40 @@ parse_opt(struct opts *o, int ch, struct ferr *e)
 	return 0;
 }
 
+/*
+ * -bc, the monitoring check, has options of its own: -w and -c are the
+ * plugin guidelines' warning and critical thresholds (sendmail's -c
+ * means nothing here), and only -C is shared.
+ */
+static int
+check_args(int argc, char **argv, struct opts *o, struct ferr *e)
+{
+	int	ch;
+
+	o->mode = MODE_CHECK;
+	report_limits_init(&o->limits);
+	opterr = 0;
+	while ((ch = getopt(argc, argv, ":b:C:c:w:")) != -1)
+		if (ch == 'b' && strcmp(optarg, "c") != 0)
+			return ferr_set(e, FE_USAGE, 0, "-bc takes no other "
+			    "mode, not -b%s", optarg);
+		else if (ch == 'C') {
+			o->conf = optarg;
+			o->conf_given = 1;
+		} else if (ch == 'w' || ch == 'c') {
+			if (report_limits_parse(&o->limits, ch == 'c', optarg,
+			    e) == -1)
+				return -1;
+		} else if (ch != 'b')
+			return ferr_set(e, FE_USAGE, 0, "-bc: %s -%c",
+			    ch == ':' ? "a value for" : "unknown option",
+			    optopt);
+	if (optind != argc)
+		return ferr_set(e, FE_USAGE, 0, "-bc: unexpected %s",
+		    argv[optind]);
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 {
@@ -368,6 +410,9 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 		o->mode = MODE_VERSION;
 		return 0;
 	}
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-bc") == 0)
+			return check_args(argc, argv, o, e);
 	/* "-q30m": an attached value getopt cannot take portably */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strncmp(argv[i], "-q", 2) == 0 && argv[i][2] != '\0' &&
@@ -387,11 +432,13 @@ parse_args(int argc, char **argv, struct opts *o, struct ferr *e)
 		}
 	opterr = 0;
 	/* one line: t_85 checks that ferry.8 has each letter */
-	while ((ch = getopt(argc, argv, ":A:B:b:C:cD:d:e:F:f:Gh:IiL:M:mN:nO:o:p:Q:qR:r:stUV:vX:x")) != -1)
+	while ((ch = getopt(argc, argv, ":A:B:b:C:cD:d:e:F:f:Gh:IijL:M:mN:nO:o:p:Q:qR:r:stUV:vX:x")) != -1)
 		if (parse_opt(o, ch, e) == -1)
 			return -1;
 	o->rcpts = argv + optind;
 	o->nrcpts = argc - optind;
+	if (o->json && o->mode != MODE_MAILQ)
+		return ferr_set(e, FE_USAGE, 0, "-j goes with -bp or mailq");
 	return 0;
 }
 
@@ -1013,15 +1060,24 @@ print_entry(const struct spool_env *env, int failed)
 	printf("\n");
 }
 
-static int
-mailq(struct spool *sp, struct ferr *e)
+static void
+put_stdout(void *arg, const char *s, size_t len)
 {
+	(void)arg;
+	fwrite(s, 1, len, stdout);
+}
+
+static int
+mailq(struct spool *sp, int json, struct ferr *e)
+{
+	static char	 obuf[65536];	/* a long queue: fewer writes */
 	struct spool_ids ids;
 	struct spool_env env;
 	long long	 bytes = 0;
 	size_t		 i, n = 0;
 	int		 failed;
 
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	spool_env_init(&env);
 	for (failed = 0; failed < 2; failed++) {
 		if (spool_list(sp, failed, &ids, e) == -1)
@@ -1029,6 +1085,12 @@ mailq(struct spool *sp, struct ferr *e)
 		for (i = 0; i < ids.n; i++) {
 			if (spool_peek(sp, failed, ids.v[i], &env, e) != 1)
 				continue;	/* gone since listed */
+			if (json) {	/* postqueue -j: no header, no total */
+				report_json_entry(put_stdout, NULL, &env,
+				    failed);
+				spool_env_free(&env);
+				continue;
+			}
 			if (n++ == 0)
 				printf("-Queue ID-       --Size-- ---Arrival "
 				    "Time--- -Sender/Recipient-------\n");
@@ -1038,6 +1100,8 @@ mailq(struct spool *sp, struct ferr *e)
 		}
 		spool_ids_free(&ids);
 	}
+	if (json)
+		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 	if (n == 0)
 		printf("Mail queue is empty\n");
 	else
@@ -1297,6 +1361,71 @@ verify(const struct conf *c, const struct opts *o, struct spool *sp,
 	return EX_OK;
 }
 
+/*
+ * After a queue run, the Prometheus file (metrics_file), unless the
+ * caller is a user running ferry with its group: that run saw only the
+ * caller's entries, and the file is root's to write.
+ */
+static void
+write_metrics(const struct conf *c, struct spool *sp)
+{
+	struct report_queue rq;
+	struct ferr	e;
+
+	if (c->metrics_file[0] == '\0' || (getuid() != 0 &&
+	    (getegid() != getgid() || geteuid() != getuid())))
+		return;
+	if (report_queue_scan(sp, &rq, &e) == -1 ||
+	    report_metrics_write(c->metrics_file, &rq, &e) == -1)
+		log_warn("metrics_file: %s", e.text);
+}
+
+/* -bc's UNKNOWN: the plugin guidelines' 3, one line on stdout. */
+static int
+check_unknown(const char *why)
+{
+	char	line[512];
+
+	report_unknown(why, line, sizeof(line));
+	fputs(line, stdout);
+	return REPORT_UNKNOWN;
+}
+
+/*
+ * -bc: one status line with performance data for Nagios, Icinga,
+ * Zabbix or Consul, and its exit code: 0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN (no config, no spool).
+ */
+static int
+check_main(const struct opts *o)
+{
+	struct report_queue rq;
+	struct conf	 c;
+	struct spool	 sp;
+	struct ferr	 e;
+	char		 line[1024];
+	int		 rc;
+
+	/* as in cli_main: a caller's own config, without ferry's group */
+	if (o->conf_given && getuid() != 0 && plat_drop_group() == -1)
+		return check_unknown("cannot drop the group");
+	conf_init(&c);
+	if (conf_load(&c, o->conf, &e) == -1)
+		return check_unknown(e.text);
+	if (spool_open(&sp, c.spool, &e) == -1) {
+		conf_wipe(&c);
+		return check_unknown(e.text);
+	}
+	rc = report_queue_scan(&sp, &rq, &e);
+	spool_close(&sp);
+	conf_wipe(&c);
+	if (rc == -1)
+		return check_unknown(e.text);
+	rc = report_check(&rq, &o->limits, line, sizeof(line));
+	fputs(line, stdout);
+	return rc;
+}
+
 static int
 run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
     struct ferr *e)
@@ -1312,6 +1441,7 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 		/* a plain -q is the admin asking: try everything now */
 		rc = queue_run(&q, o->interval == 0, e);
 		queue_end(&q);
+		write_metrics(c, sp);
 		if (o->interval == 0)
 			return rc == -1 ? -1 : EX_OK;
 		sleep(o->interval);
@@ -1362,7 +1492,10 @@ cli_main(int argc, char **argv)
 	(void)plat_no_dump();
 	signal(SIGPIPE, SIG_IGN);	/* a dead peer is an error, not death */
 	umask(027);
-	if (parse_args(argc, argv, &o, &e) == -1) {
+	rc = parse_args(argc, argv, &o, &e);
+	if (rc == -1 && o.mode == MODE_CHECK)	/* the plugin's UNKNOWN */
+		return check_unknown(e.text);
+	if (rc == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
 		if (o.bad_syntax)	/* else the one line says it all */
 			usage();
@@ -1370,6 +1503,8 @@ cli_main(int argc, char **argv)
 	}
 	if (o.mode == MODE_VERSION)
 		return print_version();
+	if (o.mode == MODE_CHECK)
+		return check_main(&o);
 	/*
 	 * ferry keeps no per-host status, so hoststat has nothing to show
 	 * and purgestat nothing to purge; FreeBSD's daily periodic runs
@@ -1406,7 +1541,7 @@ cli_main(int argc, char **argv)
 		return ferr_exit(&e);
 	}
 	if (o.mode == MODE_MAILQ)
-		rc = mailq(&sp, &e);
+		rc = mailq(&sp, o.json, &e);
 	else if (o.mode == MODE_RUN)
 		rc = run_queue(&c, &o, &sp, &e);
 	else if (o.mode == MODE_VERIFY)

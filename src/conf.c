@@ -553,6 +553,15 @@ key_from(struct conf *c, const char *v)
 	return NULL;
 }
 
+/* metrics_file PATH: the Prometheus textfile a queue run writes. */
+static const char *
+key_metrics_file(struct conf *c, const char *v)
+{
+	if (v[0] != '/')
+		return "want an absolute path";
+	return key_path(c->metrics_file, sizeof(c->metrics_file), v);
+}
+
 static const char *
 key_trusted_users(struct conf *c, const char *v)
 {
@@ -647,6 +656,7 @@ static const struct key keys[] = {
 	{ "bounce_window",	key_bounce_window,	0 },
 	{ "failed_max_age",	key_failed_max_age,	0 },
 	{ "failed_max_count",	key_failed_max_count,	0 },
+	{ "metrics_file",	key_metrics_file,	0 },
 };
 
 void

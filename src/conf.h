@@ -67,6 +67,7 @@ struct conf {
 	unsigned	bounce_window;	/* seconds; default 10m; 0 = off */
 	unsigned	failed_max_age;	/* seconds; default 30 days */
 	unsigned	failed_max_count;	/* default 1000 */
+	char		metrics_file[CONF_PATH_SIZE];	/* "" = none */
 };
 
 /*

@@ -124,8 +124,13 @@ queue_early(struct queue *q, struct net_conn *nc)
 void
 queue_end(struct queue *q)
 {
+	struct ferr	e;
+
 	if (q->s != NULL)
 		close_session(q);
+	if (q->sp != NULL && report_state_save(q->sp, &q->seen, &e) == -1)
+		log_warn("%s", e.text);
+	q->seen.changed = 0;
 	net_conn_free(&q->early);
 	free(q->fly);
 	q->fly = NULL;
@@ -471,6 +476,9 @@ land(struct queue *q, struct queue_flight *f)
 		expire(q, env, f->fails, &nfail, why, sizeof(why), f->now);
 	(void)settle_failures(q, env, f->fails, nfail, res, &res->why);
 	res->pending = spool_env_pending(env);
+	/* for monitoring: when mail last went, and why it last did not */
+	report_state_note(&q->seen, f->now, res->sent > 0, res->pending > 0 ?
+	    env->error : nfail > 0 ? f->fails[0].reply : NULL);
 	rc = record(q, f->m, env, f->now, &f->err);
 	if (rc == -1 && f->owned)	/* a run goes on; say it here */
 		log_warn("%s: %s", env->id, f->err.text);

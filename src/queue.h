@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "ferr.h"
 #include "net.h"
+#include "report.h"
 #include "smtp.h"
 #include "spool.h"
 #include "ta.h"
@@ -40,6 +41,7 @@ struct queue {			/* caller owns it; fields private */
 	int			 owed;		/* a bounce became owed */
 	long long		 only_uid;	/* -1, or queue_restrict's */
 	struct net_conn		 early;		/* queue_early's */
+	struct report_state	 seen;		/* saved by queue_end */
 };
 
 /* What became of one message in one attempt. */
@@ -71,7 +73,10 @@ void	queue_restrict(struct queue *q, long long uid);
  * instead of connecting anew. q takes it over; nc is left empty.
  */
 void	queue_early(struct queue *q, struct net_conn *nc);
-/* Close the session and free everything. */
+/*
+ * Close the session and free everything; note in the spool's state
+ * file when mail last went and the last reason it did not (report.h).
+ */
 void	queue_end(struct queue *q);
 /*
  * Deliver one taken entry now, then record the outcome: remove it when

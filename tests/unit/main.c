@@ -25,6 +25,7 @@ main(void)
 		{ "conf", conf_test },
 		{ "dsn", dsn_test },
 		{ "msg", msg_test },
+		{ "report", report_test },
 		{ "serve", serve_test },
 		{ "smtp", smtp_test },
 		{ "secret", secret_test },

@@ -23,6 +23,7 @@ void	auth_test(struct t *);
 void	conf_test(struct t *);
 void	dsn_test(struct t *);
 void	msg_test(struct t *);
+void	report_test(struct t *);
 void	serve_test(struct t *);
 void	smtp_test(struct t *);
 void	secret_test(struct t *);
