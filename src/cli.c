@@ -1380,6 +1380,27 @@ write_metrics(const struct conf *c, struct spool *sp)
 		log_warn("metrics_file: %s", e.text);
 }
 
+/*
+ * The configuration: the file, or, when there is none at the default
+ * path and FERRY_SMARTHOST is set, FERRY_* environment variables (a
+ * container has no /etc to edit). Only for a ferry that gained no privilege at exec: a
+ * set-group-ID ferry must not take a smart host or a password file
+ * from its caller, who would have it send ferry's password there.
+ */
+static int
+load_conf(const struct opts *o, struct conf *c, struct ferr *e)
+{
+	extern char	**environ;
+	struct stat	  st;
+
+	conf_init(c);
+	if (!o->conf_given && getuid() == geteuid() &&
+	    getgid() == getegid() && getenv("FERRY_SMARTHOST") != NULL &&
+	    stat(o->conf, &st) == -1 && errno == ENOENT)
+		return conf_load_env(c, environ, e);
+	return conf_load(c, o->conf, e);
+}
+
 /* -bc's UNKNOWN: the plugin guidelines' 3, one line on stdout. */
 static int
 check_unknown(const char *why)
@@ -1409,8 +1430,7 @@ check_main(const struct opts *o)
 	/* as in cli_main: a caller's own config, without ferry's group */
 	if (o->conf_given && getuid() != 0 && plat_drop_group() == -1)
 		return check_unknown("cannot drop the group");
-	conf_init(&c);
-	if (conf_load(&c, o->conf, &e) == -1)
+	if (load_conf(o, &c, &e) == -1)
 		return check_unknown(e.text);
 	if (spool_open(&sp, c.spool, &e) == -1) {
 		conf_wipe(&c);
@@ -1521,8 +1541,7 @@ cli_main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	log_open(o.log_tag != NULL ? o.log_tag : "ferry", o.verbose);
-	conf_init(&c);
-	if (conf_load(&c, o.conf, &e) == -1) {
+	if (load_conf(&o, &c, &e) == -1) {
 		fprintf(stderr, "ferry: %s\n", e.text);
 		return ferr_exit(&e);
 	}

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1209,6 +1210,35 @@ out:
 	return rc;
 }
 
+/* After the keys are read, from a file or the environment. */
+static int
+conf_settle(struct conf *c, struct ferr *e)
+{
+	/* two sources for one secret: say so rather than pick one */
+	if (c->has_password && c->password_file[0] != '\0')
+		return ferr_set(e, FE_CONFIG, 0, "%s: password and "
+		    "password_file are both set; keep one", c->path);
+	if (c->authinfo[0] != '\0' &&
+	    (c->has_password || c->password_file[0] != '\0'))
+		return ferr_set(e, FE_CONFIG, 0, "%s: authinfo cannot be "
+		    "combined with password or password_file", c->path);
+	if (path_resolve(c->tls_ca_file, sizeof(c->tls_ca_file), c->path,
+	    "tls_ca_file", e) == -1 ||
+	    path_resolve(c->password_file, sizeof(c->password_file), c->path,
+	    "password_file", e) == -1 ||
+	    path_resolve(c->authinfo, sizeof(c->authinfo), c->path,
+	    "authinfo", e) == -1 ||
+	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
+	    "aliases", e) == -1)
+		return -1;
+	/* read when AUTH runs (conf_password), not for every run */
+	if (c->password_file[0] != '\0')
+		c->has_password = 1;
+	if (c->authinfo[0] != '\0' && conf_load_authinfo(c, e) == -1)
+		return -1;
+	return conf_finish(c, e);
+}
+
 int
 conf_load(struct conf *c, const char *path, struct ferr *e)
 {
@@ -1226,33 +1256,7 @@ conf_load(struct conf *c, const char *path, struct ferr *e)
 		goto out;
 	if (c->has_password && file_check_secret(c->path, mode, e) == -1)
 		goto out;
-	/* two sources for one secret: say so rather than pick one */
-	if (c->has_password && c->password_file[0] != '\0') {
-		ferr_set(e, FE_CONFIG, 0, "%s: password and password_file "
-		    "are both set; keep one", c->path);
-		goto out;
-	}
-	if (c->authinfo[0] != '\0' &&
-	    (c->has_password || c->password_file[0] != '\0')) {
-		ferr_set(e, FE_CONFIG, 0, "%s: authinfo cannot be combined "
-		    "with password or password_file", c->path);
-		goto out;
-	}
-	if (path_resolve(c->tls_ca_file, sizeof(c->tls_ca_file), c->path,
-	    "tls_ca_file", e) == -1 ||
-	    path_resolve(c->password_file, sizeof(c->password_file), c->path,
-	    "password_file", e) == -1 ||
-	    path_resolve(c->authinfo, sizeof(c->authinfo), c->path,
-	    "authinfo", e) == -1 ||
-	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
-	    "aliases", e) == -1)
-		goto out;
-	/* read when AUTH runs (conf_password), not for every run */
-	if (c->password_file[0] != '\0')
-		c->has_password = 1;
-	if (c->authinfo[0] != '\0' && conf_load_authinfo(c, e) == -1)
-		goto out;
-	if (conf_finish(c, e) == -1)
+	if (conf_settle(c, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -1262,6 +1266,83 @@ out:
 	if (rc == -1)
 		conf_wipe(c);
 	return rc;
+}
+
+/* FERRY_<KEY> in envp, for key: its value, or NULL. */
+static const char *
+env_value(char *const *envp, const char *key)
+{
+	char	name[64];
+	size_t	i, n;
+
+	n = (size_t)snprintf(name, sizeof(name), "FERRY_%s=", key);
+	if (n >= sizeof(name))
+		return NULL;
+	for (i = 6; name[i] != '\0'; i++)
+		name[i] = (char)toupper((unsigned char)name[i]);
+	for (; *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0)
+			return *envp + n;
+	return NULL;
+}
+
+/* One key's value from the environment, as a config line. */
+static int
+env_key(struct conf *c, const struct key *k, const char *v, struct ferr *e)
+{
+	char	line[CONF_LINE_SIZE], var[64];
+	size_t	i, n;
+	int	len;
+
+	n = (size_t)snprintf(var, sizeof(var), "FERRY_%s", k->name);
+	for (i = 6; i < n && i < sizeof(var); i++)
+		var[i] = (char)toupper((unsigned char)var[i]);
+	/* one line each: a newline in a value must not add a key */
+	if (strpbrk(v, "\r\n") != NULL)
+		return ferr_set(e, FE_CONFIG, 0, "%s: line break in the "
+		    "value", var);
+	len = snprintf(line, sizeof(line), "%s %s\n", k->name, v);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return ferr_set(e, FE_CONFIG, 0, "%s: longer than %d bytes",
+		    var, CONF_LINE_SIZE - 2 - (int)strlen(k->name));
+	return conf_parse(c, line, (size_t)len, var, e);
+}
+
+int
+conf_load_env(struct conf *c, char *const *envp, struct ferr *e)
+{
+	char		 pin[CONF_LINE_SIZE];
+	const char	*v, *p;
+	size_t		 i, n;
+
+	copy_str(c->path, sizeof(c->path), "environment",
+	    strlen("environment"));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = env_value(envp, keys[i].name)) == NULL || *v == '\0')
+			continue;
+		if (keys[i].secret)
+			return ferr_set(e, FE_CONFIG, 0, "FERRY_PASSWORD is "
+			    "not read (every child of the caller inherits it, "
+			    "and docker inspect shows it): put the password "
+			    "in a file and set FERRY_PASSWORD_FILE");
+		if (strcmp(keys[i].name, "tls_pin") != 0) {
+			if (env_key(c, &keys[i], v, e) == -1)
+				return -1;
+			continue;
+		}
+		/* several pins, space-separated: one tls_pin line each */
+		for (p = v; *(p += strspn(p, " ")) != '\0'; p += n) {
+			n = strcspn(p, " ");
+			snprintf(pin, sizeof(pin), "%.*s", (int)n, p);
+			if (env_key(c, &keys[i], pin, e) == -1)
+				return -1;
+		}
+	}
+	if (conf_settle(c, e) == -1) {
+		conf_wipe(c);
+		return -1;
+	}
+	return 0;
 }
 
 int

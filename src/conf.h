@@ -110,6 +110,16 @@ int	conf_finish(struct conf *c, struct ferr *e);
  */
 int	conf_load(struct conf *c, const char *path, struct ferr *e);
 /*
+ * For a container with no config file: each key from the environment
+ * variable FERRY_<KEY> in envp (FERRY_SMARTHOST, FERRY_PASSWORD_FILE,
+ * ...; FERRY_TLS_PIN may hold several, space-separated), then the
+ * checks conf_load makes. An empty or unknown FERRY_ variable is
+ * ignored; FERRY_PASSWORD is refused (FE_CONFIG): a secret in the
+ * environment reaches every child. The caller decides whether the
+ * environment may be trusted: never in a set-ID process.
+ */
+int	conf_load_env(struct conf *c, char *const *envp, struct ferr *e);
+/*
  * RFC 8314 3.3 and RFC 6409: port 465 speaks TLS at once and 587 says
  * STARTTLS. `tls starttls` or `none` with 465, or `implicit` with 587,
  * can only fail, after a whole timeout: FE_CONFIG naming the fix. Run

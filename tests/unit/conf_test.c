@@ -810,6 +810,52 @@ out:
 	rmdir(dir);
 }
 
+/* FERRY_* variables: every key, one line each, no password. */
+static void
+test_env(struct t *t)
+{
+	static const char pin[] =
+	    "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+	char		 pins[128];
+	char		*good[] = { "PATH=/bin", "FERRY_SMARTHOST=smtp.example.com",
+	    "FERRY_TLS=starttls", "FERRY_USER=u@example.com",
+	    "FERRY_PASSWORD_FILE=/run/secrets/smtp", "FERRY_HELO=",
+	    "FERRY_ROOT=/src", "FERRY_MAX_QUEUE_AGE=2d", pins, NULL };
+	char		*pw[] = { "FERRY_SMARTHOST=a.example",
+	    "FERRY_PASSWORD=hunter2", NULL };
+	char		*nl[] = { "FERRY_SMARTHOST=a.example",
+	    "FERRY_FROM=a@b\nsmarthost evil.example", NULL };
+	char		*bad[] = { "FERRY_SMARTHOST=a.example",
+	    "FERRY_PORT=70000", NULL };
+	char		*none[] = { "PATH=/bin", NULL };
+	struct conf	 c;
+	struct ferr	 e;
+
+	snprintf(pins, sizeof(pins), "FERRY_TLS_PIN=%s  %s", pin, pin);
+	conf_init(&c);
+	T_OK(t, conf_load_env(&c, good, &e) == 0, "env: loads");
+	T_STREQ(t, c.smarthost, "smtp.example.com", "env: smarthost");
+	T_OK(t, c.tls == CONF_TLS_STARTTLS && c.port == 587,
+	    "env: tls, port by default");
+	T_STREQ(t, c.password_file, "/run/secrets/smtp", "env: password file");
+	T_OK(t, c.has_password && c.max_queue_age == 2 * 86400 &&
+	    c.npins == 2 && c.helo[0] == '\0', "env: the rest; empty ignored");
+	T_STREQ(t, c.path, "environment", "env: named in messages");
+	conf_init(&c);
+	check_err(t, conf_load_env(&c, pw, &e), &e, "FERRY_PASSWORD_FILE",
+	    "env: FERRY_PASSWORD refused");
+	T_OK(t, strstr(e.text, "hunter2") == NULL, "env: password not shown");
+	conf_init(&c);
+	check_err(t, conf_load_env(&c, nl, &e), &e, "FERRY_FROM: line break",
+	    "env: a newline adds no key");
+	conf_init(&c);
+	check_err(t, conf_load_env(&c, bad, &e), &e, "FERRY_PORT",
+	    "env: a bad value names its variable");
+	conf_init(&c);
+	check_err(t, conf_load_env(&c, none, &e), &e, "smarthost",
+	    "env: none set: no smarthost");
+}
+
 void
 conf_test(struct t *t)
 {
@@ -820,4 +866,5 @@ conf_test(struct t *t)
 	test_finish(t);
 	test_authinfo(t);
 	test_load(t);
+	test_env(t);
 }
