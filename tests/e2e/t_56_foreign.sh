@@ -198,11 +198,17 @@ if [ -n "$fg_up" ]; then
 		    "${fg_p[5]}" plain login cram-md5
 		fg_matrix "$fg_dir/exim" exim-none "${fg_p[6]}" "${fg_p[7]}" \
 		    plain login cram-md5
+		# Exim drops a client that talks ahead where PIPELINING
+		# was not offered, and logs it.
+		check "exim: no SMTP synchronization error logged" eval \
+		    '! cat "$fg_dir"/exim/log/*log | grep -i "synchroni[sz]ation"'
 	fi
 	if check "opensmtpd: started" \
 	    foreign_smtpd_start "$fg_dir/smtpd" "${fg_p[8]}" "${fg_p[9]}"; then
 		fg_matrix "$fg_dir/smtpd" opensmtpd "${fg_p[8]}" "${fg_p[9]}" \
 		    plain login
+		check "opensmtpd: no early input refused (no bad-input logged)" \
+		    eval '! grep "bad-input" "$fg_dir/smtpd/log/smtpd"'
 	fi
 	echo "     Postfix $(dpkg-query -W -f='${Version}' postfix)," \
 	    "Dovecot $(dpkg-query -W -f='${Version}' dovecot-core)"
