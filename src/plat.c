@@ -12,6 +12,9 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <grp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -23,9 +26,11 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #elif defined(__FreeBSD__)
 #include <sys/procctl.h>
+#include <sys/sysctl.h>
 #include <stdlib.h>
 #include <strings.h>
 #else
@@ -151,6 +156,123 @@ plat_drop_group(void)
 		return -1;
 	/* a kernel that ignored part of it must not go unnoticed */
 	return getegid() == g ? 0 : -1;
+}
+
+#if defined(__linux__)
+int
+plat_peer_ids(int fd, uid_t *uid, gid_t *gid)
+{
+	struct ucred	cr;
+	socklen_t	len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return -1;
+	*uid = cr.uid;
+	*gid = cr.gid;
+	return 0;
+}
+#else
+int
+plat_peer_ids(int fd, uid_t *uid, gid_t *gid)
+{
+	return getpeereid(fd, uid, gid);
+}
+#endif
+
+int
+plat_become(uid_t uid, gid_t gid, gid_t egid)
+{
+	/* groups first: once uid is not 0, nothing else may be changed */
+	if (setgroups(1, &gid) == -1 || setresgid(gid, egid, egid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		return -1;
+	if (getuid() != uid || geteuid() != uid || getegid() != egid) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+#if defined(__FreeBSD__)
+/* FreeBSD has no /proc by default: the kernel names the image. */
+static int
+exe_path(char *buf, size_t size)
+{
+	int	mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1 };
+
+	return sysctl(mib, 4, buf, &size, NULL, 0);
+}
+#else
+static int
+exe_path(char *buf, size_t size)
+{
+	return snprintf(buf, size, "/proc/self/exe") < (int)size ? 0 : -1;
+}
+#endif
+
+int
+plat_exe_group(gid_t *gid)
+{
+	char		path[1024];
+	struct stat	st;
+
+	if (exe_path(path, sizeof(path)) == -1 || stat(path, &st) == -1)
+		return -1;
+	if (!(st.st_mode & S_ISGID)) {
+		errno = EPERM;
+		return -1;
+	}
+	*gid = st.st_gid;
+	return 0;
+}
+
+#if defined(__linux__)
+/* prctl(PR_GET_NO_NEW_PRIVS) says it; any kernel since 3.5. */
+static int
+no_new_privs(void)
+{
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+#elif defined(__FreeBSD__) && defined(PROC_NO_NEW_PRIVS_STATUS)
+static int
+no_new_privs(void)	/* FreeBSD 14 and later */
+{
+	int	v = 0;
+
+	return procctl(P_PID, getpid(), PROC_NO_NEW_PRIVS_STATUS, &v) == 0 &&
+	    v == PROC_NO_NEW_PRIVS_ENABLE;
+}
+#else
+static int
+no_new_privs(void)
+{
+	return 0;
+}
+#endif
+
+const char *
+plat_nosuid_why(void)
+{
+	char		path[1024];
+	struct statvfs	vfs;
+
+	if (no_new_privs())
+		return "no_new_privs is set";
+	if (exe_path(path, sizeof(path)) == 0 && statvfs(path, &vfs) == 0 &&
+	    (vfs.f_flag & ST_NOSUID))
+		return "ferry's file system is mounted nosuid";
+	return "the setgid bit did not take";
+}
+
+/* /run is Linux's; FreeBSD's inetd listens in /var/run. */
+const char *
+plat_submit_path(void)
+{
+#if defined(__FreeBSD__)
+	return "/var/run/ferry-submit.sock";
+#else
+	return "/run/ferry/submit.sock";
+#endif
 }
 
 int

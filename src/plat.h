@@ -12,6 +12,7 @@
 #define FERRY_PLAT_H
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 /*
@@ -46,6 +47,34 @@ long	plat_recv_now(int fd, void *buf, size_t len);
  * alone keeps it as the saved ID and could take it back. 0, or -1.
  */
 int	plat_drop_group(void);
+/*
+ * Peer credentials and setgid that did not take (issue 24). The uid
+ * and gid of the process at the other end of the unix socket fd, as
+ * the kernel recorded them at connect: SO_PEERCRED (Linux), getpeereid
+ * (FreeBSD). 0, or -1 with errno (ENOTSOCK for a pipe or a file).
+ */
+int	plat_peer_ids(int fd, uid_t *uid, gid_t *gid);
+/*
+ * Become uid with gid as real group and sole supplementary group and
+ * egid as effective and saved group: the state that exec of a program
+ * setgid to egid gives that user. Needs root. 0, or -1 with errno.
+ */
+int	plat_become(uid_t uid, gid_t gid, gid_t egid);
+/*
+ * The group our own program file is setgid to (/proc/self/exe on
+ * Linux, kern.proc.pathname on FreeBSD): 0 with *gid, or -1 when the
+ * file is not setgid or cannot be found (no /proc in a chroot).
+ */
+int	plat_exe_group(gid_t *gid);
+/*
+ * Why exec did not apply that setgid bit, for a message:
+ * "no_new_privs is set", "ferry's file system is mounted nosuid", or
+ * "the setgid bit did not take" when neither can be seen.
+ */
+const char *plat_nosuid_why(void);
+/* The local submission socket (ferry-submit.socket, inetd). */
+const char *plat_submit_path(void);
+
 /*
  * No core file and no ptrace by the caller's user: RLIMIT_CORE 0 and
  * PR_SET_DUMPABLE 0 (Linux), PROC_TRACE_CTL (FreeBSD). A core of a
