@@ -73,6 +73,8 @@ UNIT_MODS	+= report
 # src/x509.c: the certificate policy over BearSSL's x509_minimal.
 MODS		+= x509
 UNIT_MODS	+= x509
+# src/local.c: the local submission socket, for callers without the group.
+MODS		+= local
 # Reproducible: no build ID, no path of the tree (scripts/repro).
 REL_CFLAGS	+= -ffile-prefix-map=$(CURDIR)/=
 # `make ARCH=aarch64` builds ./ferry-aarch64 instead (see below).
@@ -168,7 +170,8 @@ dist: ferry ferry-aarch64
 DEBS		= ferry_$(VERSION)_amd64.deb ferry_$(VERSION)_arm64.deb
 DEB_SRCS	= scripts/deb $(wildcard jail/debian/*) jail/systemd/ferry-flush.service \
 		  jail/systemd/ferry-flush.timer src/ferry.8 src/ferry.conf.5 \
-		  scripts/ferry.conf.sample LICENSE Makefile jail/spooldir.sh
+		  scripts/ferry.conf.sample LICENSE Makefile jail/spooldir.sh \
+		  jail/systemd/ferry-submit.socket jail/systemd/ferry-submit@.service
 .PHONY: deb clean-deb
 deb: $(DEBS)
 ferry_$(VERSION)_amd64.deb: ferry $(DEB_SRCS)

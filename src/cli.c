@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "ferr.h"
+#include "local.h"
 #include "log.h"
 #include "msg.h"
 #include "plat.h"
@@ -1183,11 +1184,29 @@ bs_claimed(const struct conf *c, const char *from, const char *sender)
 	return from;
 }
 
+/*
+ * MAIL FROM:<name> with the caller's own login name and no domain
+ * means the caller's default sender, as no -f does: local_submit sends
+ * that for a caller that gave no -f (see serve_as_peer).
+ */
+static const char *
+bs_own(const struct conf *c, const char *from, char *buf, size_t size)
+{
+	struct passwd	*pw;
+
+	if (strchr(from, '@') != NULL || (pw = getpwuid(getuid())) == NULL ||
+	    strcmp(from, pw->pw_name) != 0)
+		return from;
+	default_sender(c, buf, size);
+	return buf[0] != '\0' ? buf : from;
+}
+
 static int
 bs_end(void *arg, const char *from, const struct msg_addrs *rcpts,
     char *reply, size_t size, struct ferr *e)
 {
 	struct bs	*b = arg;
+	char		 own[MSG_ADDR_SIZE];
 	struct msg_info	 info;
 	struct msg_opts	 mo;
 	struct fix	 f;
@@ -1198,6 +1217,7 @@ bs_end(void *arg, const char *from, const struct msg_addrs *rcpts,
 
 	nlocal = local_names(b->c, names, local);
 	msg_addrs_init(&info.rcpts);
+	from = bs_own(b->c, from, own, sizeof(own));
 	b->env.arrival = (long long)time(NULL);
 	if (b->c->from[0] != '\0')
 		snprintf(b->env.from, sizeof(b->env.from), "%s", b->c->from);
@@ -1469,6 +1489,75 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 }
 
 /*
+ * -bs run by root on a unix socket is the local submission service
+ * (ferry-submit@.service, inetd): its client is a process that could
+ * not gain ferry's group (issue 24). Become that client as exec of
+ * the setgid file would have made it (its uid and group, ferry's group
+ * effective), so every trust rule (trusted_users, whose entries a -q
+ * takes, who owns a spool entry) is the setgid one. A pipe or a root
+ * client: nothing to do.
+ */
+static int
+serve_as_peer(struct ferr *e)
+{
+	uid_t	uid;
+	gid_t	gid, group;
+
+	if (getuid() != 0 || plat_peer_ids(STDIN_FILENO, &uid, &gid) == -1 ||
+	    uid == 0)
+		return 0;
+	if (plat_exe_group(&group) == -1)
+		return ferr_set(e, FE_CONFIG, 0, "-bs on a socket: ferry is not "
+		    "setgid to its group, so it cannot act for uid %ld",
+		    (long)uid);
+	if (plat_become(uid, gid, group) == -1)
+		return ferr_set(e, FE_OS, errno, "become uid %ld", (long)uid);
+	return 0;
+}
+
+/*
+ * A caller whose exec did not grant ferry's group (no_new_privs, a
+ * nosuid mount) can read neither the config nor the spool: hand the
+ * message to the local submission service, or say why not and exit
+ * EX_TEMPFAIL with stdin unread, so that a caller that retries will.
+ * -1: the caller has the group (or is root); go on as usual.
+ */
+static int
+submit_local(const struct opts *o)
+{
+	struct local_msg m;
+	struct ferr	 e;
+	char		 why[LOCAL_WHY_SIZE], reply[LOCAL_REPLY_SIZE];
+	int		 fd, rc;
+
+	if (!local_group_lost(why, sizeof(why)))
+		return -1;
+	ferr_clear(&e);
+	if ((fd = local_connect(plat_submit_path(), &e)) == -1) {
+		fprintf(stderr, "ferry: cannot gain ferry's group (%s) and no "
+		    "submission service at %s: enable ferry-submit.socket "
+		    "(inetd on FreeBSD), see ferry(8); nothing sent, retry "
+		    "later\n", why, e.text);
+		return EX_TEMPFAIL;
+	}
+	m.from = o->from_given ? o->from : NULL;
+	m.rcpts = o->rcpts;
+	m.nrcpts = o->nrcpts;
+	m.extract = o->msg.extract;
+	m.dot_ends = o->msg.dot_ends;
+	rc = local_submit(fd, STDIN_FILENO, &m, reply, sizeof(reply), &e);
+	close(fd);
+	if (rc == -1) {
+		fprintf(stderr, "ferry: %s\n", e.text);
+		return ferr_exit(&e);
+	}
+	if (o->verbose)
+		fprintf(stderr, "ferry: %s (%s): %s\n", plat_submit_path(),
+		    why, reply);
+	return EX_OK;
+}
+
+/*
  * A caller may start us with fd 0, 1 or 2 closed. The spool's files
  * would then take those numbers, and a line for stderr (or -v's
  * transcript) would land in a queued message: give each /dev/null,
@@ -1532,6 +1621,9 @@ cli_main(int argc, char **argv)
 	 */
 	if (o.mode == MODE_HOSTSTAT)
 		return EX_OK;
+	if (o.mode == MODE_SEND && !o.conf_given &&
+	    (rc = submit_local(&o)) != -1)
+		return rc;
 	/*
 	 * a caller's own config must not be read with ferry's group, and
 	 * the saved set-group-ID goes too, so it cannot be taken back
@@ -1539,6 +1631,10 @@ cli_main(int argc, char **argv)
 	if (o.conf_given && getuid() != 0 && plat_drop_group() == -1) {
 		fprintf(stderr, "ferry: setresgid: %s\n", strerror(errno));
 		return EX_OSERR;
+	}
+	if (o.mode == MODE_SERVE && serve_as_peer(&e) == -1) {
+		fprintf(stderr, "ferry: %s\n", e.text);
+		return ferr_exit(&e);
 	}
 	log_open(o.log_tag != NULL ? o.log_tag : "ferry", o.verbose);
 	if (load_conf(&o, &c, &e) == -1) {

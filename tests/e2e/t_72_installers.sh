@@ -115,7 +115,9 @@ cat "$FERRY_ROOT/jail/spooldir.sh" \
     "$FERRY_ROOT/jail/freebsd/ports/mail/ferry/files/pkg-install.in" \
     > "$I72/pkg-install" 2>/dev/null
 P=$I72/port
-mkdir -p "$P/var/spool/ferry"
+mkdir -p "$P/var/spool/ferry" "$P/etc"
+echo '#ftp	stream	tcp	nowait	root	/usr/libexec/ftpd	ftpd -l' \
+    > "$P/etc/inetd.conf"
 # each step prints "NAME rc STATE-OF-failed"
 S=$S P=$P FR=$FERRY_ROOT unshare -m sh -c '
 	W=$0
@@ -141,6 +143,8 @@ S=$S P=$P FR=$FERRY_ROOT unshare -m sh -c '
 	ln -s "$S" "$P/var/spool/ferry/failed"
 	PKG_ROOTDIR=$P sh "$W/../pkg-install" ferry POST-INSTALL
 	st pkg-install $? "$P/var/spool/ferry/failed"
+	PKG_ROOTDIR=$P sh "$W/../pkg-install" ferry POST-INSTALL
+	cp "$P/etc/inetd.conf" "$W/../inetd.installed"
 	rm -rf "$P/var/spool/ferry/failed"
 	ln -s "$S" "$P/var/spool/ferry/failed"
 	PKG_ROOTDIR=$P sh \
@@ -161,6 +165,11 @@ check "port pkg-install over failed -> stand-in: a real 2770 folder" \
 check "port pkg-deinstall, postrm purge with failed -> stand-in: exit 0" \
     eval 'grep -q "^pkg-deinstall 0 symbolic link" "$I72/ns.out" &&
     grep -q "^postrm-purge 0 " "$I72/ns.out"'
+check "port pkg-install: one inetd.conf line for the socket, kept" eval \
+    '[ "$(grep -c "ferry-submit.sock	stream	unix	nowait	root" \
+    "$I72/inetd.installed")" -eq 1 ] && grep -q "^#ftp" "$P/etc/inetd.conf"'
+check "port pkg-deinstall: the line gone" \
+    eval '! grep -q ferry-submit "$P/etc/inetd.conf"'
 check "Debian and port scripts: stand-in untouched" i72_same
 check "Debian and port scripts: the links moved aside" \
     eval 'i72_aside "$I72/ov/up/var/spool" && i72_aside "$P/var/spool"'

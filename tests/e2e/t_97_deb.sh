@@ -156,6 +156,10 @@ check "deb: man pages, cron line, flush timer enabled" eval \
     grep -qx "ExecStart=/usr/sbin/ferry -q" \
 	"$R/lib/systemd/system/ferry-flush.service" &&
     [ -L "$R/etc/systemd/system/timers.target.wants/ferry-flush.timer" ]'
+check "deb: the submission socket (issue 24) shipped and enabled" eval \
+    'grep -qx "ExecStart=/usr/sbin/ferry -bs" \
+	"$R/lib/systemd/system/ferry-submit@.service" &&
+    [ -L "$R/etc/systemd/system/sockets.target.wants/ferry-submit.socket" ]'
 
 # The site's config, as an image builder writes it: the password from a
 # "secret store" (here a script reading a root:ferry 0640 file). For a
