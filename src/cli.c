@@ -1500,8 +1500,9 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 static int
 serve_as_peer(struct ferr *e)
 {
-	uid_t	uid;
-	gid_t	gid, group;
+	struct passwd	*pw;
+	uid_t		 uid;
+	gid_t		 gid, group;
 
 	if (getuid() != 0 || plat_peer_ids(STDIN_FILENO, &uid, &gid) == -1 ||
 	    uid == 0)
@@ -1510,6 +1511,9 @@ serve_as_peer(struct ferr *e)
 		return ferr_set(e, FE_CONFIG, 0, "-bs on a socket: ferry is not "
 		    "setgid to its group, so it cannot act for uid %ld",
 		    (long)uid);
+	/* as the real group, ferry's would lift restrict_caller's limit */
+	if (gid == group && (pw = getpwuid(uid)) != NULL)
+		gid = pw->pw_gid;
 	if (plat_become(uid, gid, group) == -1)
 		return ferr_set(e, FE_OS, errno, "become uid %ld", (long)uid);
 	return 0;
