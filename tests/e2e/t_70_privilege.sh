@@ -4,13 +4,8 @@
 # could not read.
 
 grp=ferry-e2e
-getent group "$grp" >/dev/null || groupadd -r "$grp" || nok "groupadd"
 pdir=$E2E_WORK/priv
-mkdir -p "$pdir/spool"
-install -m 2755 -g "$grp" "$FERRY" "$pdir/ferry"
-chown root:"$grp" "$pdir/spool"
-chmod 2770 "$pdir/spool"
-install -m 0640 -g "$grp" "$E2E_WORK/password" "$pdir/password"
+setgid_tree "$pdir"
 pconf=$(hostconf priv implicit "$SH_PORT_SMTPS" "spool $pdir/spool")
 sed -i "s|^password_file .*|password_file $pdir/password|" "$pconf"
 chgrp "$grp" "$pconf"

@@ -14,13 +14,8 @@
 # its own tmpfs on /run, so /run/ferry/submit.sock is private to it.
 
 grp=ferry-e2e
-getent group "$grp" >/dev/null || groupadd -r "$grp" || nok "groupadd"
 N73=$E2E_WORK/nnp
-mkdir -p "$N73/spool"
-install -m 2755 -g "$grp" "$FERRY" "$N73/ferry"
-chown root:"$grp" "$N73/spool"
-chmod 2770 "$N73/spool"
-install -m 0640 -g "$grp" "$E2E_WORK/password" "$N73/password"
+setgid_tree "$N73"
 nconf=$(hostconf nnp implicit "$SH_PORT_SMTPS" "spool $N73/spool" \
     "trusted_users root")
 sed -i "s|^password_file .*|password_file $N73/password|" "$nconf"

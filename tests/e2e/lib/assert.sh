@@ -143,6 +143,19 @@ mkmsg() {
 	printf '%s\n' "$f"
 }
 
+# setgid_tree DIR: the make install privilege model in DIR, for group
+# ferry-e2e (made if missing): DIR/ferry setgid 2755, DIR/spool
+# root:ferry-e2e 2770, DIR/password 0640 of the group.
+setgid_tree() {
+	getent group ferry-e2e >/dev/null || groupadd -r ferry-e2e ||
+	    nok "groupadd ferry-e2e"
+	mkdir -p "$1/spool"
+	install -m 2755 -g ferry-e2e "$FERRY" "$1/ferry"
+	chown root:ferry-e2e "$1/spool"
+	chmod 2770 "$1/spool"
+	install -m 0640 -g ferry-e2e "$E2E_WORK/password" "$1/password"
+}
+
 # The config for the good smart host: tls mode, port, then extra lines.
 hostconf() {
 	local name=$1 tls=$2 port=$3
