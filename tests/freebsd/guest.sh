@@ -68,7 +68,9 @@ mode_is() {
 	[ "$3" = "$2" ] && [ "$5" = 0 ] && [ "$6" = 125 ]
 }
 queued() { /usr/bin/mailq > /tmp/mailq.out 2>&1 && has /tmp/mailq.out "$1@"; }
-not_queued() { /usr/bin/mailq > /tmp/mailq.out 2>&1 && ! has /tmp/mailq.out "$1@"; }
+not_queued() {
+	/usr/bin/mailq > /tmp/mailq.out 2>&1 && ! has /tmp/mailq.out "$1@"
+}
 
 # ---- every boot: what /etc/rc would do, the little this needs
 mount -t tmpfs tmpfs /tmp
@@ -104,8 +106,8 @@ main_delivery() {
 		for mech in plain login cram-md5; do
 			{ cat "$conf"; echo "auth $mech"; } > /tmp/m.conf
 			M=$(echo "$mech" | sed 'y/plainogcrmd/PLAINOGCRMD/')
-			msg "bsd$port-$mech" | /usr/local/sbin/ferry -C /tmp/m.conf \
-			    -v "bsd$port-$mech@$D" > /tmp/v.out 2>&1
+			r=bsd$port-$mech
+			msg $r | ferry -C /tmp/m.conf -v $r@$D > /tmp/v.out 2>&1
 			check "$port AUTH $M: exit 0" [ $? -eq 0 ]
 			check "$port AUTH $M: the transcript shows AUTH $M" \
 			    has /tmp/v.out "AUTH $M"
@@ -142,8 +144,8 @@ main_setgid() {
 	check "nobody's -C config cannot use the group's password file" \
 	    [ $? -ne 0 ]
 	check "... and says so without the password" eval \
-	    'cat /tmp/nob.out; ! has /tmp/nob.out "$(cat $ETC/ferry/password)" &&
-	    has /tmp/nob.out password'
+	    'cat /tmp/nob.out; pw=$(cat $ETC/ferry/password);
+	    ! has /tmp/nob.out "$pw" && has /tmp/nob.out password'
 	# t_71 part 2: nobody's -q leaves root's mail alone
 	send bsdrootq -odq
 	check "nobody's -q: exit 0" eval \
@@ -212,8 +214,9 @@ main_spool() {
 main_report() {
 	# periodic(8)-style: root's daily script, its output to "root"
 	mkdir -p /etc/periodic/daily
-	printf '%s\n' '#!/bin/sh' 'echo "Subject: guest.test daily run output"' \
-	    'echo' 'echo "Disk status:"' 'df -k /' 'echo "-- End of daily output --"' \
+	printf '%s\n' '#!/bin/sh' \
+	    'echo "Subject: guest.test daily run output"' 'echo' \
+	    'echo "Disk status:"' 'df -k /' 'echo "-- End of daily output --"' \
 	    > /etc/periodic/daily/999.ferry-test
 	chmod 755 /etc/periodic/daily/999.ferry-test
 	check "daily report | sendmail root: exit 0" eval \
