@@ -23,7 +23,8 @@
 #   smarthost_log           path of the Postfix log
 #   smarthost_auth_log      path of the Dovecot log
 #
-# Ports, from SH_PORT_BASE (default 10400) up, all on 127.0.0.1 and, if
+# Ports, from SH_PORT_BASE (default 10400; tests/e2e/run picks a free
+# block at run time) up, all on 127.0.0.1 and, if
 # the host has it, ::1. Each one requires SASL AUTH before MAIL is
 # accepted for any recipient.
 #   +0 SH_PORT_SMTPS       implicit TLS (465-style), good RSA cert
