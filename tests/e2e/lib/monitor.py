@@ -20,13 +20,18 @@ def fail(why):
     sys.exit(1)
 
 
-def check_json(path):
+def read_text(path):
+    """The file as text; it must be valid UTF-8."""
     with open(path, "rb") as f:
         data = f.read()
     try:
-        text = data.decode("utf-8", errors="strict")
+        return data.decode("utf-8", errors="strict")
     except UnicodeDecodeError as e:
         fail("not UTF-8: %s" % e)
+
+
+def check_json(path):
+    text = read_text(path)
     if text and not text.endswith("\n"):
         fail("last line has no newline")
     for n, line in enumerate(text.splitlines(), 1):
@@ -64,12 +69,7 @@ STATUS = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 
 
 def check_nagios(path, rc):
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        text = data.decode("utf-8", errors="strict")
-    except UnicodeDecodeError as e:
-        fail("not UTF-8: %s" % e)
+    text = read_text(path)
     if not text.endswith("\n") or text.count("\n") != 1:
         fail("want exactly one line, got %r" % text)
     line = text[:-1]
@@ -105,12 +105,7 @@ def check_prom(path):
         from prometheus_client.parser import text_string_to_metric_families
     except ImportError:
         fail("python3-prometheus-client is not installed")
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        text = data.decode("utf-8", errors="strict")
-    except UnicodeDecodeError as e:
-        fail("not UTF-8: %s" % e)
+    text = read_text(path)
     if not text.endswith("\n"):
         fail("no final newline")
     seen = set()
