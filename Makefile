@@ -70,6 +70,9 @@ UNIT_MODS	+= plat
 # src/report.c: the queue as monitoring reads it (mailq -j, -bc, metrics).
 MODS		+= report
 UNIT_MODS	+= report
+# src/limit.c: what a reply says of the smart host's limits (issue 22).
+MODS		+= limit
+UNIT_MODS	+= limit
 # src/x509.c: the certificate policy over BearSSL's x509_minimal.
 MODS		+= x509
 UNIT_MODS	+= x509

@@ -631,6 +631,35 @@ key_failed_max_count(struct conf *c, const char *v)
 	    "want a count, 0..10000000" : NULL;
 }
 
+/* max_messages_per_session N: then a new session; 0 = no cap */
+static const char *
+key_max_messages_per_session(struct conf *c, const char *v)
+{
+	return uint_parse(v, 0, 1000000, &c->max_messages_per_session) !=
+	    NULL ? "want a count, 0..1000000" : NULL;
+}
+
+/* send_rate N: at most N messages a minute in a queue run; 0 = off */
+static const char *
+key_send_rate(struct conf *c, const char *v)
+{
+	return uint_parse(v, 0, 60000, &c->send_rate) != NULL ?
+	    "want messages a minute, 0..60000" : NULL;
+}
+
+/* quota_replies defer | bounce: what a sending-quota 5xx does */
+static const char *
+key_quota_replies(struct conf *c, const char *v)
+{
+	if (strcmp(v, "defer") == 0)
+		c->quota_defer = 1;
+	else if (strcmp(v, "bounce") == 0)
+		c->quota_defer = 0;
+	else
+		return "want defer or bounce";
+	return NULL;
+}
+
 static const struct key keys[] = {
 	{ "smarthost",		key_smarthost,		0 },
 	{ "port",		key_port,		0 },
@@ -658,6 +687,9 @@ static const struct key keys[] = {
 	{ "failed_max_age",	key_failed_max_age,	0 },
 	{ "failed_max_count",	key_failed_max_count,	0 },
 	{ "metrics_file",	key_metrics_file,	0 },
+	{ "max_messages_per_session", key_max_messages_per_session, 0 },
+	{ "send_rate",		key_send_rate,		0 },
+	{ "quota_replies",	key_quota_replies,	0 },
 };
 
 void
@@ -679,6 +711,8 @@ conf_init(struct conf *c)
 	c->bounce_window = 10 * 60;
 	c->failed_max_age = 30 * 86400;
 	c->failed_max_count = 1000;
+	c->max_messages_per_session = 100;	/* SendGrid's cap */
+	c->quota_defer = 1;
 }
 
 /*

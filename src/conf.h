@@ -68,12 +68,17 @@ struct conf {
 	unsigned	failed_max_age;	/* seconds; default 30 days */
 	unsigned	failed_max_count;	/* default 1000 */
 	char		metrics_file[CONF_PATH_SIZE];	/* "" = none */
+	/* issue 22: the smart host's limits */
+	unsigned	max_messages_per_session;	/* default 100; 0 = any */
+	unsigned	send_rate;	/* messages a minute; 0 = unpaced */
+	int		quota_defer;	/* quota_replies defer (1) | bounce */
 };
 
 /*
  * Defaults: implicit TLS, built-in anchors, any AUTH, timeout 60, spool
  * SPOOLDIR, max_queue_age 5d, retry 5m 10m 20m 40m 1h, bounce_window
- * 10m, failed_max_age 30d, failed_max_count 1000.
+ * 10m, failed_max_age 30d, failed_max_count 1000,
+ * max_messages_per_session 100, send_rate 0, quota_replies defer.
  */
 void	conf_init(struct conf *c);
 /*

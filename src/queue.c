@@ -11,6 +11,7 @@
 #include "anchors.h"
 #include "bounce.h"
 #include "dsn.h"
+#include "limit.h"
 #include "log.h"
 #include "queue.h"
 
@@ -18,6 +19,7 @@
 
 static void	flight_done(void *, struct smtp_txn *);
 static void	close_session(struct queue *);
+static void	ground(struct queue *);
 
 static int
 read_file(const char *path, char **buf, size_t *len, struct ferr *e)
@@ -128,6 +130,7 @@ queue_end(struct queue *q)
 
 	if (q->s != NULL)
 		close_session(q);
+	ground(q);
 	if (q->sp != NULL && report_state_save(q->sp, &q->seen, &e) == -1)
 		log_warn("%s", e.text);
 	q->seen.changed = 0;
@@ -159,6 +162,18 @@ struct queue_flight {
 	struct dsn_rcpt		*fails;
 	struct smtp_txn		 t;
 	long long		 now;
+	unsigned		 flags;		/* smtp_send's */
+	/*
+	 * The recipients of this transaction: res->rcpt, or after a
+	 * "too many recipients" the ones left, in more; r[j] is
+	 * res->rcpt[pos[j]] and env's rcpt[bidx[j]].
+	 */
+	struct smtp_rcpt	*r;
+	size_t			 nr;
+	size_t			*bidx;
+	struct smtp_rcpt	*more;
+	size_t			*pos;
+	int			 again;		/* landed; the rest to go */
 	int			 sent;		/* handed to smtp_send */
 	int			 owned;		/* the own_ ones are used */
 	struct spool_msg	 own_m;
@@ -170,6 +185,7 @@ struct queue_flight {
 
 static int	land(struct queue *, struct queue_flight *);
 static void	flight_free(struct queue_flight *);
+static void	launch(struct queue *, struct queue_flight *);
 
 /*
  * smtp_set_done's hook: record a message the moment its last reply is
@@ -194,7 +210,7 @@ reap(struct queue *q)
 	for (i = 0; i < q->nfly; i++) {
 		if (q->fly[i]->t.done && !q->fly[i]->landed)
 			(void)land(q, q->fly[i]);
-		if (q->fly[i]->landed)
+		if (q->fly[i]->landed && !q->fly[i]->again)
 			flight_free(q->fly[i]);
 		else
 			q->fly[k++] = q->fly[i];
@@ -220,8 +236,18 @@ close_session(struct queue *q)
 static int
 session(struct queue *q, struct ferr *e)
 {
-	if (q->open && smtp_idle_ok(q->s))
+	unsigned cap = q->conf->max_messages_per_session;
+
+	if (q->throttled) {	/* it asked: nothing more this run */
+		*e = q->throttle_err;
+		return -1;
+	}
+	if (q->open && smtp_idle_ok(q->s) && (cap == 0 || q->in_session <
+	    cap))
 		return 0;
+	if (q->open && smtp_idle_ok(q->s))
+		log_debug("%u messages on this session "
+		    "(max_messages_per_session): a new one", q->in_session);
 	if (q->open)
 		close_session(q);	/* it died between messages */
 	if (q->down) {	/* once per run: do not hammer a host that is down */
@@ -236,7 +262,43 @@ session(struct queue *q, struct ferr *e)
 	}
 	q->open = 1;
 	q->sessions++;
+	q->in_session = 0;
 	return 0;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * send_rate: at most that many transactions start in a minute, evenly
+ * spaced, so that a provider's published limit (Office 365: 30 a
+ * minute) is never hit. One process paces itself; two runs at once
+ * are not coordinated.
+ */
+static void
+pace(struct queue *q)
+{
+	struct timespec	ts;
+	long long	gap, wait;
+
+	if (q->conf->send_rate == 0)
+		return;
+	gap = 60000 / (long long)q->conf->send_rate;
+	if (q->last_ms != 0 && (wait = q->last_ms + gap - now_ms()) > 0) {
+		log_debug("send_rate %u a minute: waiting %lld ms",
+		    q->conf->send_rate, wait);
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	q->last_ms = now_ms();
 }
 
 static void
@@ -278,12 +340,53 @@ log_rcpt(const struct queue *q, const struct spool_env *env,
 	    status, text);
 }
 
+/* A RCPT refused because the transaction has too many (limit.h). */
+static int
+too_many(const struct smtp_rcpt *r)
+{
+	return (r->code / 100 == 4 || r->code / 100 == 5) &&
+	    limit_reply(r->text) == LIMIT_RCPTS;
+}
+
+/*
+ * The class a reply counts as. A 5xx that says the sender's quota is
+ * used up (limit.h) is deferred with quota_replies defer: the same
+ * message goes once the quota allows.
+ */
+static int
+reply_class(const struct queue *q, int code, const char *text)
+{
+	if (code / 100 == 5 && q->conf->quota_defer &&
+	    limit_reply(text) == LIMIT_QUOTA)
+		return 4;
+	return code / 100;
+}
+
+/*
+ * A reply that asks ferry to slow down (limit.h) ends the run: what is
+ * not on the wire yet stays queued, untouched, for the next run.
+ */
+static void
+heed(struct queue *q, const char *text)
+{
+	enum limit_kind	k = limit_reply(text);
+
+	if (q->throttled || (k != LIMIT_THROTTLE &&
+	    (k != LIMIT_QUOTA || !q->conf->quota_defer)))
+		return;
+	q->throttled = 1;
+	ferr_set(&q->throttle_err, FE_TEMP, 0, "the smart host asked to "
+	    "slow down: %s", text);
+	log_warn("%s: %s; this queue run stops, the rest stays queued",
+	    q->open ? smtp_peer(q->s) : "smart host", text);
+}
+
 /* Decide each pending recipient's state from the replies. */
 static void
 sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
     size_t *idx, size_t n, int rc, const struct ferr *e,
     const char *final, struct queue_result *res, struct dsn_rcpt *fails,
-    size_t *nfail, long long now)
+    size_t *nfail, long long now, int again)
 {
 	size_t	i;
 	int	cls;
@@ -291,10 +394,13 @@ sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
 	for (i = 0; i < n; i++) {
 		struct spool_rcpt *sr = &env->rcpt[idx[i]];
 
-		cls = r[i].code / 100;
+		if (again && too_many(&r[i]))
+			continue;	/* the next transaction's */
+		cls = reply_class(q, r[i].code, r[i].text);
 		/* a 250 to RCPT means nothing if the message failed later */
 		if (rc == -1 && cls != 4 && cls != 5) {
-			cls = e->kind == FE_PERM ? 5 : 4;
+			cls = reply_class(q, e->kind == FE_PERM ? 500 : 400,
+			    e->text);
 			snprintf(r[i].text, sizeof(r[i].text), "%s", e->text);
 		}
 		if (cls == 2) {
@@ -435,7 +541,64 @@ flight_free(struct queue_flight *f)
 	}
 	free(f->idx);
 	free(f->fails);
+	free(f->more);
+	free(f->pos);
+	free(f->bidx);
 	free(f);
+}
+
+static size_t
+count_too_many(const struct queue_flight *f)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < f->nr; i++)
+		n += too_many(&f->r[i]) != 0;
+	return n;
+}
+
+/* A further transaction's replies go back into res, for the caller. */
+static void
+copy_back(struct queue_flight *f)
+{
+	size_t	j;
+
+	if (f->r == f->res->rcpt)
+		return;
+	for (j = 0; j < f->nr; j++)
+		f->res->rcpt[f->pos[j]] = f->r[j];
+}
+
+/*
+ * The recipients refused as too many become the next transaction's
+ * (in f->more, in place after the first). -1: out of memory; they
+ * wait for the next run.
+ */
+static int
+next_batch(struct queue_flight *f)
+{
+	size_t	j, k = 0, n = f->res->n;
+
+	if (f->more == NULL) {
+		if ((f->more = calloc(n + 1, sizeof(*f->more))) == NULL ||
+		    (f->pos = calloc(n + 1, sizeof(*f->pos))) == NULL ||
+		    (f->bidx = calloc(n + 1, sizeof(*f->bidx))) == NULL)
+			return -1;
+		for (j = 0; j < n; j++) {
+			f->pos[j] = j;
+			f->bidx[j] = f->idx[j];
+		}
+	}
+	for (j = 0; j < f->nr; j++) {
+		if (!too_many(&f->r[j]))
+			continue;
+		f->more[k].addr = f->r[j].addr;
+		f->pos[k] = f->pos[j];
+		f->bidx[k++] = f->bidx[j];
+	}
+	f->r = f->more;
+	f->nr = k;
+	return 0;
 }
 
 /*
@@ -460,25 +623,51 @@ land(struct queue *q, struct queue_flight *f)
 			q->down = 1;
 			q->down_err = f->t.why;
 		}
-		sort_out(q, env, res->rcpt, f->idx, res->n, f->t.rc,
-		    &res->why, f->t.reply, res, f->fails, &nfail, f->now);
-	} else if (res->n > 0) {
-		for (i = 0; i < res->n; i++) {
-			snprintf(res->rcpt[i].text, sizeof(res->rcpt[i].text),
-			    "%s", res->why.text);
-			log_rcpt(q, env, res->rcpt[i].addr, "deferred",
+		/*
+		 * RFC 5321 4.5.3.1.10: the ones refused as too many go in a
+		 * further transaction, now. Only after one that delivered
+		 * (rc 0): each round takes some, so the rounds end.
+		 */
+		f->again = f->t.rc == 0 && count_too_many(f) > 0;
+		for (i = 0; i < f->nr; i++)
+			if (f->r[i].code / 100 == 4 || f->r[i].code / 100 == 5)
+				heed(q, f->r[i].text);
+		if (f->t.rc == -1 && !f->t.auth)
+			heed(q, f->t.why.text);
+		if (f->t.rc == -1 && reply_class(q, 500, f->t.why.text) == 4)
+			res->why.kind = FE_TEMP;	/* a quota: it waits */
+		sort_out(q, env, f->r, f->bidx != NULL ? f->bidx : f->idx,
+		    f->nr, f->t.rc, &res->why,
+		    f->t.reply, res, f->fails, &nfail, f->now, f->again);
+	} else if (f->nr > 0) {
+		for (i = 0; i < f->nr; i++) {
+			snprintf(f->r[i].text, sizeof(f->r[i].text), "%s",
+			    res->why.text);
+			log_rcpt(q, env, f->r[i].addr, "deferred",
 			    res->why.text, f->now);
 		}
-		res->pending = res->n;
 		snprintf(env->error, sizeof(env->error), "%s", res->why.text);
 	}
-	if (res->pending > 0)
+	copy_back(f);
+	if (spool_env_pending(env) > 0 && !f->again)
 		expire(q, env, f->fails, &nfail, why, sizeof(why), f->now);
 	(void)settle_failures(q, env, f->fails, nfail, res, &res->why);
 	res->pending = spool_env_pending(env);
 	/* for monitoring: when mail last went, and why it last did not */
 	report_state_note(&q->seen, f->now, res->sent > 0, res->pending > 0 ?
 	    env->error : nfail > 0 ? f->fails[0].reply : NULL);
+	/*
+	 * Before the rest go, those that took it are on disk as SENT: a
+	 * crash now must not send it to them again.
+	 */
+	if (f->again && spool_update(q->sp, env, &f->err) == 0 &&
+	    next_batch(f) == 0) {
+		log_info("%s: %zu recipients left over as too many for one "
+		    "transaction: sending them in another", env->id, f->nr);
+		f->landed = 1;
+		return 0;
+	}
+	f->again = 0;
 	rc = record(q, f->m, env, f->now, &f->err);
 	if (rc == -1 && f->owned)	/* a run goes on; say it here */
 		log_warn("%s: %s", env->id, f->err.text);
@@ -500,8 +689,6 @@ take_off(struct queue *q, struct spool_msg *m, struct spool_env *env,
     struct queue_result *res, int owned, unsigned flags, struct ferr *e)
 {
 	struct queue_flight *f;
-	struct smtp_dsn	 dsn;
-	struct ferr	 broke;
 	size_t		 i, n = 0;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
@@ -529,26 +716,79 @@ take_off(struct queue *q, struct spool_msg *m, struct spool_env *env,
 	f->m = m;
 	f->env = env;
 	f->res = res;
-	dsn.notify = env->dsn_notify;
-	dsn.ret = env->dsn_ret;
-	dsn.envid = env->dsn_envid;
+	f->flags = flags | ((env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0);
 	for (i = 0; i < env->nrcpt; i++)
 		if (env->rcpt[i].state == SPOOL_PENDING) {
 			f->idx[n] = i;
 			res->rcpt[n++].addr = env->rcpt[i].addr;
 		}
 	res->n = n;
+	f->r = res->rcpt;
+	f->nr = n;
 	q->fly[q->nfly++] = f;
-	if (n == 0 || session(q, &res->why) == -1) {
-		f->t.done = 1;		/* reap records it */
-		return 0;
-	}
-	f->sent = 1;
-	if (smtp_send(q->s, &f->t, env->from, res->rcpt, n, m->fd, env->wire,
-	    flags | ((env->flags & SPOOL_F_8BIT) ? SMTP_BODY_8BIT : 0), &dsn,
-	    &broke) == -1)
-		close_session(q);	/* every flight on it is done; f too */
+	launch(q, f);
 	return 0;
+}
+
+/* Hand f's transaction to smtp_send, or, when it cannot go, land it. */
+static void
+launch(struct queue *q, struct queue_flight *f)
+{
+	struct spool_env *env = f->env;
+	struct smtp_dsn	 dsn;
+	struct ferr	 broke;
+
+	if (f->nr > 0 && !q->throttled && !q->down)
+		pace(q);
+	/* still landed (again) while session may reap: not landed twice */
+	if (f->nr == 0 || session(q, &f->res->why) == -1) {
+		f->landed = f->again = f->sent = 0;
+		f->t.done = 1;		/* reap records it */
+		return;
+	}
+	f->landed = f->again = 0;
+	q->in_session++;
+	dsn.notify = env->dsn_notify;
+	dsn.ret = env->dsn_ret;
+	dsn.envid = env->dsn_envid;
+	f->sent = 1;
+	if (smtp_send(q->s, &f->t, env->from, f->r, f->nr, f->m->fd,
+	    env->wire, f->flags, &dsn, &broke) == -1)
+		close_session(q);	/* every flight on it is done; f too */
+}
+
+/* Start the further transactions landed flights ask for; how many. */
+static int
+refly(struct queue *q)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (;; n++) {
+		for (i = 0; i < q->nfly && !q->fly[i]->again; i++)
+			;
+		if (i == q->nfly)
+			return n;
+		launch(q, q->fly[i]);
+		reap(q);
+	}
+}
+
+/* Flights still owed a further transaction when the queue ends. */
+static void
+ground(struct queue *q)
+{
+	struct ferr	e;
+	size_t		i;
+
+	for (i = 0; i < q->nfly; i++)
+		if (q->fly[i]->again) {
+			q->fly[i]->again = 0;
+			(void)record(q, q->fly[i]->m, q->fly[i]->env,
+			    q->fly[i]->now, &e);
+			flight_free(q->fly[i]);
+		}
+	q->nfly = 0;
 }
 
 /* Every message in flight done and recorded; the session stays. */
@@ -557,9 +797,11 @@ settle(struct queue *q)
 {
 	struct ferr	e;
 
-	if (q->open && smtp_wait(q->s, 1, &e) == -1)
-		close_session(q);
-	reap(q);
+	do {
+		if (q->open && smtp_wait(q->s, 1, &e) == -1)
+			close_session(q);
+		reap(q);
+	} while (refly(q) > 0);
 }
 
 int
@@ -569,8 +811,13 @@ queue_deliver(struct queue *q, struct spool_msg *m, struct spool_env *env,
 	memset(res, 0, sizeof(*res));
 	ferr_clear(&res->why);
 	q->land_rc = 0;
-	/* the caller's one message: QUIT goes with its end */
-	if (take_off(q, m, env, res, 0, SMTP_SEND_LAST, e) == -1)
+	/*
+	 * The caller's one message: QUIT goes with its end, unless it has
+	 * more recipients than a server must take (RFC 5321 4.5.3.1.8),
+	 * when a 452 may ask for a further transaction on this session.
+	 */
+	if (take_off(q, m, env, res, 0, spool_env_pending(env) >
+	    LIMIT_RCPTS_MIN ? 0 : SMTP_SEND_LAST, e) == -1)
 		return -1;
 	settle(q);
 	if (q->open && !smtp_idle_ok(q->s))
@@ -600,6 +847,11 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 		spool_env_free(&env);
 		return 0;
 	}
+	if (q->throttled) {	/* not even taken: untouched for later */
+		q->held++;
+		spool_env_free(&env);
+		return 0;
+	}
 	rc = spool_take(q->sp, id, &m, &env, e);
 	/* owed a bounce only, or a bounce still marking: bounce_run's */
 	if (rc == 1 && ((spool_env_pending(&env) == 0 &&
@@ -613,6 +865,7 @@ run_one(struct queue *q, const char *id, int force, struct ferr *e)
 		/* a queue run streams: replies are read as they come */
 		rc = take_off(q, &m, &env, &res, 1, 0, e);
 		reap(q);
+		(void)refly(q);
 	} else if (rc == -1)	/* one bad entry must not stop the run */
 		log_warn("%s: %s", id, e->text);
 	spool_env_free(&env);
@@ -685,6 +938,7 @@ queue_run(struct queue *q, int force, struct ferr *e)
 	int		 rc = 0;
 
 	q->down = 0;
+	q->held = 0;
 	if (spool_list(q->sp, 0, &ids, e) == -1)
 		return -1;
 	q->land_rc = 0;
@@ -698,6 +952,9 @@ queue_run(struct queue *q, int force, struct ferr *e)
 	q->owed = 1;	/* a run also makes the bounces held or left over */
 	if (queue_flush_bounces(q, e) == -1)
 		rc = -1;
+	if (q->held > 0)
+		log_info("%zu messages left queued for the next run: %s",
+		    q->held, q->throttle_err.text);
 	if (q->only_uid == -1) {
 		prune_failed(q);
 		spool_sweep(q->sp, 3600);

@@ -34,6 +34,11 @@ struct queue {			/* caller owns it; fields private */
 	struct ferr		 land_err;
 	int			 down;		/* connecting failed */
 	struct ferr		 down_err;
+	int			 throttled;	/* asked to slow down */
+	struct ferr		 throttle_err;
+	size_t			 held;		/* entries left for it */
+	unsigned		 in_session;	/* transactions on s */
+	long long		 last_ms;	/* send_rate: the last start */
 	int			 print_errors;	/* -oep: no bounces */
 	unsigned		 sessions;	/* connections made */
 	struct spool_ids	 bounces;	/* queued this run */

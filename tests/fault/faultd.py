@@ -217,6 +217,7 @@ class Rules:
 		self.strict = False	# early input: 500 and close
 		self.noehlo = False	# EHLO not recognized, HELO works
 		self.count = 0		# lines that did something
+		self.rcpt_limit = 0	# rcpt-limit N: 452 past N (issue 22)
 
 	def action(self, step, n):
 		return self.steps.get((step, n)) or self.steps.get((step, None))
@@ -250,6 +251,8 @@ def parse_rules(text):
 			r.drop.add(rest.upper())
 		elif wire_option(r, word, rest):
 			pass
+		elif word == "rcpt-limit":
+			r.rcpt_limit = parse_rcpt_limit(rest, lineno)
 		else:
 			m = re.fullmatch(r"([a-z-]+)(?:#([1-9][0-9]*))?", word)
 			if not m or m.group(1) not in STEPS:
@@ -261,6 +264,14 @@ def parse_rules(text):
 				    (lineno, word))
 			r.steps[key] = parse_action(key[0], rest, lineno)
 	return r
+
+
+def parse_rcpt_limit(rest, lineno):
+	"""rcpt-limit N: like Postfix's smtpd_recipient_limit (N >= 1)."""
+	if not rest.isdigit() or int(rest) < 1:
+		raise RuleError("line %d: rcpt-limit wants a number >= 1" %
+		    lineno)
+	return int(rest)
 
 
 class RuleBook:
@@ -1139,7 +1150,7 @@ class Session:
 		# rcpt#N counts within the transaction, so that it means the
 		# same in every message of a session.
 		a = self.fault("rcpt", self.rcpt_n)
-		if self.fault_reply(a):
+		if self.fault_reply(a) or self.too_many_rcpts():
 			return
 		m = re.fullmatch(r"TO:\s*<([^<>]+)> *", arg, re.IGNORECASE)
 		if not m:
@@ -1147,6 +1158,14 @@ class Session:
 			return
 		self.rcpts.append(m.group(1))
 		self.ok(a, b"250 2.1.5 Ok\r\n")
+
+	def too_many_rcpts(self):
+		"""rcpt-limit: refuse RCPTs past the limit as Postfix does."""
+		if self.rules.rcpt_limit and \
+		    len(self.rcpts) >= self.rules.rcpt_limit:
+			self.reply(452, "4.5.3 Error: too many recipients")
+			return True
+		return False
 
 	def have_envelope(self):
 		"""DATA and BDAT need MAIL and a recipient; else say why."""

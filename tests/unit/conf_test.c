@@ -197,6 +197,20 @@ static const struct conf_case parse_cases[] = {
 	{ "failed_max_count 10000000", "failed_max_count 10000000", NULL },
 	{ "failed_max_count 10000001", "failed_max_count 10000001",
 	    "bad value for failed_max_count" },
+	{ "max_messages_per_session 0", "max_messages_per_session 0", NULL },
+	{ "max_messages_per_session 1000000",
+	    "max_messages_per_session 1000000", NULL },
+	{ "max_messages_per_session 1000001",
+	    "max_messages_per_session 1000001",
+	    "bad value for max_messages_per_session" },
+	{ "send_rate 0", "send_rate 0", NULL },
+	{ "send_rate 60000", "send_rate 60000", NULL },
+	{ "send_rate 60001", "send_rate 60001", "bad value for send_rate" },
+	{ "send_rate 1.5", "send_rate 1.5", "bad value for send_rate" },
+	{ "quota_replies defer", "quota_replies defer", NULL },
+	{ "quota_replies bounce", "quota_replies bounce", NULL },
+	{ "quota_replies yes", "quota_replies yes",
+	    "bad value for quota_replies" },
 	{ "unknown key", "smarthst mail.example.com",
 	    "t.conf:1: unknown key 'smarthst'" },
 	{ "keys are lower case", "Port 25", "unknown key 'Port'" },
@@ -292,6 +306,13 @@ test_values(struct t *t)
 	T_OK(t, rc == 0 && c.bounce_window == 60 &&
 	    c.failed_max_age == 2 * 86400 && c.failed_max_count == 7,
 	    "bounce and failed/ values");
+	conf_init(&c);
+	T_OK(t, c.max_messages_per_session == 100 && c.send_rate == 0 &&
+	    c.quota_defer == 1, "limit defaults");
+	rc = parse(&c, "max_messages_per_session 0\nsend_rate 30\n"
+	    "quota_replies bounce\n", &e);
+	T_OK(t, rc == 0 && c.max_messages_per_session == 0 &&
+	    c.send_rate == 30 && c.quota_defer == 0, "limit values");
 
 	rc = parse(&c, "auth plain login\nauth cram-md5\n", &e);
 	T_OK(t, rc == 0 && c.auth == CONF_AUTH_CRAM_MD5, "auth replaces");

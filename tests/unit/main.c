@@ -24,6 +24,7 @@ main(void)
 		{ "auth", auth_test },
 		{ "conf", conf_test },
 		{ "dsn", dsn_test },
+		{ "limit", limit_test },
 		{ "msg", msg_test },
 		{ "report", report_test },
 		{ "serve", serve_test },

@@ -22,6 +22,7 @@ void	alias_test(struct t *);
 void	auth_test(struct t *);
 void	conf_test(struct t *);
 void	dsn_test(struct t *);
+void	limit_test(struct t *);
 void	msg_test(struct t *);
 void	report_test(struct t *);
 void	serve_test(struct t *);
