@@ -345,3 +345,12 @@ plat_close_from(int lowfd)
 	closedir(d);
 }
 #endif
+
+long long
+plat_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -35,6 +35,8 @@ enum {
 	PLAT_LOCK_NB = 2,	/* fail with EWOULDBLOCK instead of waiting */
 	PLAT_LOCK_UN = 4	/* release */
 };
+/* Milliseconds on a clock that does not jump (CLOCK_MONOTONIC). */
+long long	plat_now_ms(void);
 /* flock(2) on fd with PLAT_LOCK_* flags: 0, or -1 with errno set. */
 int	plat_lock(int fd, int how);
 /* socket(2) with close-on-exec set atomically: fd, or -1 with errno. */

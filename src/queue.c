@@ -14,6 +14,7 @@
 #include "limit.h"
 #include "log.h"
 #include "queue.h"
+#include "plat.h"
 
 #define FILE_MAX	(16 * 1024 * 1024)	/* a tls_ca_file */
 
@@ -266,15 +267,6 @@ session(struct queue *q, struct ferr *e)
 	return 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * send_rate: at most that many transactions start in a minute, evenly
  * spaced, so that a provider's published limit (Office 365: 30 a
@@ -290,7 +282,8 @@ pace(struct queue *q)
 	if (q->conf->send_rate == 0)
 		return;
 	gap = 60000 / (long long)q->conf->send_rate;
-	if (q->last_ms != 0 && (wait = q->last_ms + gap - now_ms()) > 0) {
+	wait = q->last_ms + gap - plat_now_ms();
+	if (q->last_ms != 0 && wait > 0) {
 		log_debug("send_rate %u a minute: waiting %lld ms",
 		    q->conf->send_rate, wait);
 		ts.tv_sec = (time_t)(wait / 1000);
@@ -298,7 +291,7 @@ pace(struct queue *q)
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}
-	q->last_ms = now_ms();
+	q->last_ms = plat_now_ms();
 }
 
 static void

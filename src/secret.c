@@ -91,16 +91,6 @@ pipe_cloexec(int p[2])
 	return 0;
 }
 
-/* Milliseconds on a clock that does not jump. */
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* In the child: never returns. Nothing here may allocate or log. */
 static void
 child(char **argv, int out, int err)
@@ -184,7 +174,7 @@ collect(struct run *r, int out, int err, long long deadline)
 	p[1].fd = err;
 	p[0].events = p[1].events = POLLIN;
 	while (p[0].fd != -1 || p[1].fd != -1) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - plat_now_ms()) <= 0) {
 			rc = -1;
 			break;
 		}
@@ -228,7 +218,7 @@ reap(pid_t pid, long long deadline, int killed, int *status)
 			return 0;
 		if (w == -1 && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline)
+		if (plat_now_ms() >= deadline)
 			break;
 		nanosleep(&ts, NULL);
 	}
@@ -284,7 +274,7 @@ secret_run(const char *cmd, unsigned timeout, char *out, size_t size,
 		ferr_set(e, FE_OS, errno, "password_command: pipe");
 		goto out;
 	}
-	deadline = now_ms() + 1000LL * timeout;
+	deadline = plat_now_ms() + 1000LL * timeout;
 	if ((pid = fork()) == -1) {
 		ferr_set(e, FE_OS, errno, "password_command: fork");
 		goto out;

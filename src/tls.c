@@ -53,19 +53,10 @@ tls_saw(const struct tls_conn *c)
 	return TLS_SAW_OTHER;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 tls_set_deadline(struct tls_conn *c, unsigned secs)
 {
-	c->deadline = secs == 0 ? 0 : now_ms() + (long long)secs * 1000;
+	c->deadline = secs == 0 ? 0 : plat_now_ms() + (long long)secs * 1000;
 }
 
 /*
@@ -80,7 +71,7 @@ conn_wait(struct tls_conn *c, short events, struct ferr *e)
 	int		n;
 
 	if (c->deadline != 0) {
-		left = c->deadline - now_ms();
+		left = c->deadline - plat_now_ms();
 		if (left <= 0)
 			return ferr_set(e, FE_TEMP, 0, "no whole reply "
 			    "within %u s", c->timeout);
