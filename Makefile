@@ -52,11 +52,12 @@ TEST_CFLAGS	= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  $(STD) $(WARN) $(DEFS) -I$(DEPS)/host/include -Isrc -Itests/unit
 TEST_LIBS	= $(DEPS)/host/lib/libbearssl.a $(DEPS)/host/lib/libtomcrypt.a
 
-MODS		= alias auth bounce cli conf dsn ferr log msg net queue secret serve smtp \
-		  spool ta tls
+MODS		= alias auth bounce cli conf confine dsn ferr log msg net queue secret \
+		  serve smtp spool ta tls
 SRCS		= $(MODS:%=src/%.c) src/main.c
 OBJS		= $(SRCS:src/%.c=$(BUILD)/rel/%.o) $(BUILD)/rel/anchors.o
-UNIT_MODS	= alias auth conf dsn ferr log msg net secret serve smtp spool ta tls
+UNIT_MODS	= alias auth conf confine dsn ferr log msg net secret serve smtp spool \
+		  ta tls
 UNIT_SRCS	= $(UNIT_MODS:%=src/%.c) tests/unit/main.c \
 		  $(filter-out tests/unit/main.c,$(wildcard tests/unit/*_test.c))
 HDRS		= $(wildcard src/*.h) tests/unit/t.h

@@ -348,6 +348,12 @@ key_tls_builtin_ca(struct conf *c, const char *v)
 }
 
 static const char *
+key_confine(struct conf *c, const char *v)
+{
+	return yesno_parse(v, &c->confine);
+}
+
+static const char *
 key_tls_pin(struct conf *c, const char *v)
 {
 	/* room for 33+ bytes, so a long pin is "not 32", not a b64 error */
@@ -690,6 +696,7 @@ static const struct key keys[] = {
 	{ "max_messages_per_session", key_max_messages_per_session, 0 },
 	{ "send_rate",		key_send_rate,		0 },
 	{ "quota_replies",	key_quota_replies,	0 },
+	{ "confine",		key_confine,		0 },
 };
 
 void
@@ -698,6 +705,7 @@ conf_init(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	c->tls = CONF_TLS_IMPLICIT;
 	c->tls_builtin_ca = 1;
+	c->confine = 1;
 	c->auth = CONF_AUTH_ALL;
 	c->timeout = 60;
 	copy_str(c->spool, sizeof(c->spool), SPOOLDIR, strlen(SPOOLDIR));

@@ -44,6 +44,7 @@ struct conf {
 	enum conf_tls	tls;		/* default CONF_TLS_IMPLICIT */
 	char		tls_ca_file[CONF_PATH_SIZE];	/* "" = none */
 	int		tls_builtin_ca;	/* default 1 */
+	int		confine;	/* default 1: README "Confinement" */
 	unsigned char	pins[CONF_PINS_MAX][CONF_PIN_SIZE];
 	size_t		npins;
 	char		tls_server_name[CONF_HOST_SIZE]; /* "" = smarthost */

@@ -9,7 +9,9 @@
 void
 log_open(const char *ident, int to_stderr)
 {
-	int	opt = LOG_PID, nolog = access(plat_log_path(), W_OK) == -1;
+	/* connected now: under Capsicum (confine.h) it could not later */
+	int	opt = LOG_PID | LOG_NDELAY;
+	int	nolog = access(plat_log_path(), W_OK) == -1;
 
 	if (to_stderr || nolog)
 		opt |= LOG_PERROR;

@@ -2,11 +2,13 @@
  * plat.h: the only calls ferry makes beyond C11 and POSIX.1-2008. Every
  * other file builds with -std=c11 -D_POSIX_C_SOURCE=200809L alone; the
  * BSD and Linux extensions they need are wrapped here, and plat.c is
- * the one place with #ifdef __linux__ / __FreeBSD__. FreeBSD hides
- * flock(2), SOCK_CLOEXEC and MSG_DONTWAIT under _POSIX_C_SOURCE (glibc
- * and musl do not), so they are wrapped too; scripts/clang-check fails
- * on their names anywhere else. LOG_PERROR stays direct: FreeBSD's
- * syslog.h shows it in strict POSIX mode.
+ * the one place with #ifdef __linux__ / __FreeBSD__ (but for
+ * confine.c, whose seccomp, Landlock and Capsicum are nothing else).
+ * FreeBSD hides flock(2), SOCK_CLOEXEC and MSG_DONTWAIT under
+ * _POSIX_C_SOURCE (glibc and musl do not), so they are wrapped too;
+ * scripts/clang-check fails on their names anywhere else but these
+ * two files. LOG_PERROR stays direct: FreeBSD's syslog.h shows it in
+ * strict POSIX mode.
  */
 #ifndef FERRY_PLAT_H
 #define FERRY_PLAT_H

@@ -10,6 +10,7 @@
 
 #include "anchors.h"
 #include "bounce.h"
+#include "confine.h"
 #include "dsn.h"
 #include "limit.h"
 #include "log.h"
@@ -104,6 +105,10 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	/* resume TLS across runs */
 	smtp_set_cache(q->s, sp != NULL ? sp->dirfd : -1);
 	smtp_set_done(q->s, flight_done, q);
+	/* confined before the first byte from the network (confine.h) */
+	confine_init(&q->cf, c->confine, sp != NULL ? sp->dirfd : -1,
+	    sp != NULL ? sp->faileddirfd : -1, c->port);
+	smtp_set_ready(q->s, c->confine ? confine_ready : NULL, &q->cf);
 	return 0;
 fail:
 	queue_end(q);
@@ -129,8 +134,10 @@ queue_end(struct queue *q)
 {
 	struct ferr	e;
 
-	if (q->s != NULL)
+	if (q->s != NULL) {
 		close_session(q);
+		smtp_set_ready(q->s, NULL, NULL);	/* wipes the secret */
+	}
 	ground(q);
 	if (q->sp != NULL && report_state_save(q->sp, &q->seen, &e) == -1)
 		log_warn("%s", e.text);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "conf.h"
+#include "confine.h"
 #include "ferr.h"
 #include "net.h"
 #include "report.h"
@@ -47,6 +48,7 @@ struct queue {			/* caller owns it; fields private */
 	long long		 only_uid;	/* -1, or queue_restrict's */
 	struct net_conn		 early;		/* queue_early's */
 	struct report_state	 seen;		/* saved by queue_end */
+	struct confine		 cf;		/* smtp_set_ready's */
 };
 
 /* What became of one message in one attempt. */

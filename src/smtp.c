@@ -802,7 +802,9 @@ authenticate(struct smtp_session *s, struct ferr *e)
 		    "the AUTH that `auth` allows (%s): set `auth` to one it "
 		    "offers: %s", allowed, offered[0] ? offered : "(none)");
 	}
-	if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
+	if (s->has_secret)
+		memcpy(pass, s->secret, sizeof(pass));
+	else if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
 		return -1;
 	if (mech == CONF_AUTH_PLAIN && pipelining(s))
 		rc = auth_pipelined(s, pass, e);
@@ -850,6 +852,13 @@ open_session(struct smtp_session *s, struct net_conn *early,
 	tls_init(&s->conn, s->fd, c->timeout);
 	if (s->cache_dirfd != -1)
 		tls_cache(&s->conn, s->cache_dirfd, c->smarthost, c->port);
+	if (s->ready_fn != NULL && c->user[0] != '\0' && !s->has_secret) {
+		if (get_secret(c, s->secret, sizeof(s->secret), e) == -1)
+			return -1;
+		s->has_secret = 1;
+	}
+	if (s->ready_fn != NULL)
+		s->ready_fn(s->ready_arg, s->fd);
 	if (c->tls == CONF_TLS_IMPLICIT &&
 	    handshake(s, name, e) == -1)
 		return -1;
@@ -875,6 +884,15 @@ smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg)
 {
 	s->done_fn = fn;
 	s->done_arg = arg;
+}
+
+void
+smtp_set_ready(struct smtp_session *s, smtp_ready_fn *fn, void *arg)
+{
+	s->ready_fn = fn;
+	s->ready_arg = arg;
+	plat_wipe(s->secret, sizeof(s->secret));
+	s->has_secret = 0;
 }
 
 int

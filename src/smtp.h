@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "ferr.h"
 #include "net.h"
+#include "secret.h"
 #include "tls.h"
 
 #define SMTP_REPLY_LINE_SIZE	512	/* RFC 5321 4.5.3.1.5, with CRLF */
@@ -156,6 +157,8 @@ struct smtp_wait {		/* a reply due, oldest first */
 	struct smtp_txn	*t;	/* SMTP_WAIT_TXN */
 };
 
+/* Called once connected, before the first byte is read (smtp_set_ready). */
+typedef void smtp_ready_fn(void *arg, int fd);
 /* Called when a message's outcome is known (t done), once for each. */
 typedef void smtp_done_fn(void *arg, struct smtp_txn *t);
 
@@ -168,6 +171,10 @@ struct smtp_session {			/* caller owns it; fields private */
 	int			 cache_dirfd;	/* smtp_set_cache */
 	smtp_done_fn		*done_fn;	/* smtp_set_done */
 	void			*done_arg;
+	smtp_ready_fn		*ready_fn;	/* smtp_set_ready */
+	void			*ready_arg;
+	int			 has_secret;	/* kept for ready_fn */
+	char			 secret[SECRET_SIZE];
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
 	/* EHLO's refusal when the session fell back to HELO; or "" */
@@ -228,6 +235,14 @@ void	smtp_set_cache(struct smtp_session *s, int dirfd);
  * smtp_close returns. Set it once, like the cache; NULL for none.
  */
 void	smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg);
+/*
+ * Have fn called by each smtp_open once it is connected, before a byte
+ * is read, so that the caller can give up what parsing the network
+ * needs not (confine_ready). With fn set, the password or token is got
+ * before fn's first call and kept for the later sessions, which may
+ * no longer read a file or run password_command; fn NULL wipes it.
+ */
+void	smtp_set_ready(struct smtp_session *s, smtp_ready_fn *fn, void *arg);
 /*
  * Start one message on t: MAIL, RCPT for each of rcpt[0..n), and the
  * data read from fd `msg` (size bytes; CRLF, LF or CR line ends) as

@@ -23,6 +23,7 @@ main(void)
 		{ "alias", alias_test },
 		{ "auth", auth_test },
 		{ "conf", conf_test },
+		{ "confine", confine_test },
 		{ "dsn", dsn_test },
 		{ "limit", limit_test },
 		{ "msg", msg_test },

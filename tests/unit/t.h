@@ -21,6 +21,7 @@ void	t_check(struct t *t, int ok, const char *file, int line,
 void	alias_test(struct t *);
 void	auth_test(struct t *);
 void	conf_test(struct t *);
+void	confine_test(struct t *);
 void	dsn_test(struct t *);
 void	limit_test(struct t *);
 void	msg_test(struct t *);

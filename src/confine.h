@@ -1,0 +1,57 @@
+/*
+ * confine.h: the delivery process gives up what it will not need
+ * before it reads a byte from the smart host (README "Confinement").
+ * By then it has resolved the host, connected, opened the spool's
+ * directory, the log socket and the time zone, and holds the password:
+ * what parses the network (the SMTP replies, TLS, x509) can afterwards
+ * read and write the spool and talk on sockets, and nothing else.
+ *
+ *   Linux: PR_SET_NO_NEW_PRIVS; a seccomp-bpf allowlist (the arch is
+ *     checked; anything else kills the process); Landlock, ABI 2 or
+ *     later, limiting the file system to the spool (plus read-only
+ *     /etc/resolv.conf and /etc/hosts for a reconnect's lookup) and,
+ *     ABI 4 on, TCP connect to the smart host's port.
+ *   FreeBSD: Capsicum; the spool's directories and the socket keep
+ *     only the rights delivery needs, then cap_enter().
+ *
+ * One-way: the process stays confined until it exits.
+ */
+#ifndef FERRY_CONFINE_H
+#define FERRY_CONFINE_H
+#include <stddef.h>
+#include "ferr.h"
+
+#define CONFINE_WHAT_SIZE	96
+
+/* What the caller keeps open across the confinement. */
+struct confine {		/* caller owns it; fields private */
+	int		on;		/* `confine yes` */
+	int		done;		/* entered (or tried): never twice */
+	int		dirfd;		/* the spool, or -1 */
+	int		faileddirfd;	/* its failed/, or -1 */
+	unsigned	port;		/* the smart host's */
+};
+
+/*
+ * Ready cf for confine_ready: on is the config's `confine`; dirfd and
+ * faileddirfd the spool's directories (-1 for none); port the smart
+ * host's. Nothing happens yet.
+ */
+void	confine_init(struct confine *cf, int on, int dirfd, int faileddirfd,
+	    unsigned port);
+/*
+ * smtp_set_ready's hook (arg is a struct confine): sock is connected
+ * and nothing has been read from it. Confines the process the first
+ * time it is called with cf->on, and logs what it did (log_debug) or
+ * why it could not (log_warn: the kernel lacks it; delivery goes on).
+ */
+void	confine_ready(void *arg, int sock);
+/*
+ * Confine now, as confine_ready does: cf's directories stay usable,
+ * sock (-1 for none) is the connection. On success 0 and what was
+ * applied in what ("seccomp landlock-abi6"); -1 with e when a step
+ * failed (the ones before it stay applied).
+ */
+int	confine_enter(const struct confine *cf, int sock, char *what,
+	    size_t size, struct ferr *e);
+#endif
