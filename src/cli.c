@@ -1466,12 +1466,58 @@ check_main(const struct opts *o)
 	return rc;
 }
 
+/*
+ * A queue run when delivery is confined: in a child, for a run leaves
+ * its process confined (confine.h), and after it the metrics file and,
+ * in a -q interval loop, the next run's trust anchors are read or
+ * written outside the spool. Returns the child's exit status (its
+ * error line is printed by it). A child killed by a signal is logged
+ * here; SIGSYS is a seccomp violation. Its messages stay queued: their
+ * locks died with it.
+ */
+static int
+run_apart(struct queue *q, int force)
+{
+	struct ferr	e;
+	pid_t		pid;
+	int		st, rc;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		log_warn("queue run: fork: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		rc = queue_run(q, force, &e);
+		queue_end(q);
+		if (rc == -1)
+			fprintf(stderr, "ferry: %s\n", e.text);
+		_exit(rc == -1 ? ferr_exit(&e) : EX_OK);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return EX_OSERR;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+#ifdef SIGSYS
+	if (WTERMSIG(st) == SIGSYS) {
+		log_warn("queue run (pid %ld) killed: it broke its "
+		    "confinement (seccomp); its messages stay queued",
+		    (long)pid);
+		return EX_SOFTWARE;
+	}
+#endif
+	log_warn("queue run (pid %ld) killed by signal %d", (long)pid,
+	    WTERMSIG(st));
+	return EX_SOFTWARE;
+}
+
 static int
 run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
     struct ferr *e)
 {
 	struct queue	q;
-	int		rc;
+	int		rc = 0;
 
 	for (;;) {
 		if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL, 0,
@@ -1479,11 +1525,15 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 			return -1;
 		restrict_caller(&q);
 		/* a plain -q is the admin asking: try everything now */
-		rc = queue_run(&q, o->interval == 0, e);
+		if (c->confine)
+			rc = run_apart(&q, o->interval == 0);
+		else
+			rc = queue_run(&q, o->interval == 0, e) == -1 ? -1 :
+			    EX_OK;
 		queue_end(&q);
 		write_metrics(c, sp);
 		if (o->interval == 0)
-			return rc == -1 ? -1 : EX_OK;
+			return rc;
 		sleep(o->interval);
 	}
 }
