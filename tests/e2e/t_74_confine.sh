@@ -29,7 +29,7 @@ ferry_pid() {
 	local p i
 	for i in $(seq 100); do
 		for p in $(pgrep -x ferry); do
-			tr '\0' '\n' < "/proc/$p/cmdline" 2>/dev/null |
+			{ tr '\0' '\n' < "/proc/$p/cmdline"; } 2>/dev/null |
 			    grep -qxF "$1" && { echo "$p"; return 0; }
 		done
 		sleep 0.1
