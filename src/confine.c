@@ -9,6 +9,7 @@
 #define _BSD_SOURCE		/* older musl */
 
 #include <sys/types.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -25,6 +26,11 @@
 
 #include "confine.h"
 #include "log.h"
+#include "plat.h"
+#include "spool.h"
+
+#define MARK		"confined."	/* + pid: a confined process lives */
+#define MARK_NEW	"confining."	/* + pid: not yet locked */
 
 void
 confine_init(struct confine *cf, int on, int dirfd, int faileddirfd,
@@ -35,6 +41,8 @@ confine_init(struct confine *cf, int on, int dirfd, int faileddirfd,
 	cf->dirfd = dirfd;
 	cf->faileddirfd = faileddirfd;
 	cf->port = port;
+	cf->markfd = -1;
+	cf->mark[0] = '\0';
 }
 
 /* Append s to what (size bytes), space-separated; cut to fit. */
@@ -381,6 +389,79 @@ confine_enter(const struct confine *cf, int sock, char *what, size_t size,
 }
 #endif
 
+/*
+ * A confined process killed (SIGSYS for a violation) cannot say so, and
+ * a cron job's -q has no parent that waits. So each one leaves a marker
+ * in the spool that it holds locked until confine_end removes it: one
+ * whose lock is free belongs to a process that is gone. The next
+ * delivery says so, once, and removes it.
+ */
+static void
+mark_dead(int dirfd)
+{
+	const size_t	 k = sizeof(MARK) - 1;
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd;
+
+	if ((fd = dup(dirfd)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	rewinddir(d);	/* a dup shares the offset spool's listing left */
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, MARK, k) != 0)
+			continue;
+		fd = spool_file_open(dirfd, de->d_name, O_RDONLY, 0);
+		if (fd == -1)
+			continue;
+		if (plat_lock(fd, PLAT_LOCK_NB) == 0) {
+			log_warn("delivery process %s ended while confined, "
+			    "before it was done: killed (by SIGSYS if it broke "
+			    "its confinement; see the kernel's audit log); its "
+			    "messages stay queued", de->d_name + k);
+			unlinkat(dirfd, de->d_name, 0);
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* Leave our marker, locked (under another name until it is). */
+static void
+mark_self(struct confine *cf)
+{
+	char	tmp[CONFINE_MARK_SIZE];
+	long	pid = (long)getpid();
+
+	cf->markfd = -1;
+	snprintf(tmp, sizeof(tmp), MARK_NEW "%ld", pid);
+	snprintf(cf->mark, sizeof(cf->mark), MARK "%ld", pid);
+	(void)unlinkat(cf->dirfd, tmp, 0);	/* an older process's pid */
+	cf->markfd = spool_file_open(cf->dirfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (cf->markfd == -1)
+		return;
+	if (plat_lock(cf->markfd, PLAT_LOCK_NB) == -1 ||
+	    renameat(cf->dirfd, tmp, cf->dirfd, cf->mark) == -1) {
+		unlinkat(cf->dirfd, tmp, 0);
+		close(cf->markfd);
+		cf->markfd = -1;
+	}
+}
+
+void
+confine_end(struct confine *cf)
+{
+	if (!cf->done || cf->markfd == -1)
+		return;
+	unlinkat(cf->dirfd, cf->mark, 0);
+	close(cf->markfd);
+	cf->markfd = -1;
+}
+
 void
 confine_ready(void *arg, int sock)
 {
@@ -391,6 +472,11 @@ confine_ready(void *arg, int sock)
 	if (!cf->on || cf->done)
 		return;
 	cf->done = 1;
+	cf->markfd = -1;
+	if (cf->dirfd != -1) {
+		mark_dead(cf->dirfd);
+		mark_self(cf);
+	}
 	if (confine_enter(cf, sock, what, sizeof(what), &e) == -1)
 		log_warn("delivery not confined: %s%s%s", e.text,
 		    what[0] ? "; applied: " : "", what);

@@ -22,6 +22,7 @@
 #include "ferr.h"
 
 #define CONFINE_WHAT_SIZE	96
+#define CONFINE_MARK_SIZE	40	/* "confined." + a pid */
 
 /* What the caller keeps open across the confinement. */
 struct confine {		/* caller owns it; fields private */
@@ -30,6 +31,8 @@ struct confine {		/* caller owns it; fields private */
 	int		dirfd;		/* the spool, or -1 */
 	int		faileddirfd;	/* its failed/, or -1 */
 	unsigned	port;		/* the smart host's */
+	int		markfd;		/* our marker, locked; valid if done */
+	char		mark[CONFINE_MARK_SIZE];
 };
 
 /*
@@ -44,8 +47,14 @@ void	confine_init(struct confine *cf, int on, int dirfd, int faileddirfd,
  * and nothing has been read from it. Confines the process the first
  * time it is called with cf->on, and logs what it did (log_debug) or
  * why it could not (log_warn: the kernel lacks it; delivery goes on).
+ * First it logs (log_warn) and removes the marker of each confined
+ * process that died before confine_end (a seccomp violation kills),
+ * and leaves its own: "confined.PID" in the spool, locked while the
+ * process lives.
  */
 void	confine_ready(void *arg, int sock);
+/* The process is done: remove its marker. Nothing when never confined. */
+void	confine_end(struct confine *cf);
 /*
  * Confine now, as confine_ready does: cf's directories stay usable,
  * sock (-1 for none) is the connection. On success 0 and what was

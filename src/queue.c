@@ -142,6 +142,7 @@ queue_end(struct queue *q)
 	if (q->sp != NULL && report_state_save(q->sp, &q->seen, &e) == -1)
 		log_warn("%s", e.text);
 	q->seen.changed = 0;
+	confine_end(&q->cf);
 	net_conn_free(&q->early);
 	free(q->fly);
 	q->fly = NULL;

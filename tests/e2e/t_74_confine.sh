@@ -4,7 +4,8 @@
 # shows Seccomp 2 and NoNewPrivs 1, and -v says Landlock is on where
 # this kernel has it. A confined process killed with SIGSYS (what a
 # seccomp violation does) keeps its message queued; the -q interval
-# loop logs the kill, and its next run delivers. `confine no` turns it
+# loop logs the kill, and its next run delivers; a delivery with no
+# parent to see it is reported by the next one, from its marker. `confine no` turns it
 # all off. That an open outside the spool fails and exec kills is
 # tests/unit/confine_test.c (a forked child, no backdoor in ferry).
 
@@ -104,9 +105,17 @@ fault_wait_count cf 1 20 >/dev/null
 check "the next run of the loop delivers it" delivered
 check "the loop logged the kill" eval 'log_since "$SYSLOG_FILE" "$mark" |
     grep -q "killed: it broke its confinement (seccomp)"'
+# the -odi killed in 1 had no parent to see it: its marker tells
+check "the next delivery logged the -odi one's death (its marker)" \
+    eval 'log_since "$SYSLOG_FILE" "$mark" |
+    grep -q "delivery process $pid ended while confined"'
 [ -n "$loop" ] && kill "$loop"
 wait "$daemon"
 check "queue empty after" eval '[ "$(queued "$cfconf")" -eq 0 ]'
+# a run that ends well removes its marker; the dead ones were reported
+ferry_run "$cfconf" -q < /dev/null
+check "no marker left" eval '[ -z "$(ls "$E2E_WORK/spool-confine" |
+    grep "^confin")" ]'
 
 # 3. confine no: the same stalled delivery is not confined.
 fault_clear cf
