@@ -1467,10 +1467,10 @@ check_main(const struct opts *o)
 }
 
 /*
- * A queue run when delivery is confined: in a child, for a run leaves
- * its process confined (confine.h), and after it the metrics file and,
- * in a -q interval loop, the next run's trust anchors are read or
- * written outside the spool. Returns the child's exit status (its
+ * A queue run when delivery is confined and something follows it
+ * outside the spool (metrics_file, or a -q interval loop's next run
+ * reading the trust anchors): in a child, for a run leaves its process
+ * confined (confine.h). Returns the child's exit status (its
  * error line is printed by it). A child killed by a signal is logged
  * here; SIGSYS is a seccomp violation. Its messages stay queued: their
  * locks died with it.
@@ -1525,7 +1525,9 @@ run_queue(const struct conf *c, const struct opts *o, struct spool *sp,
 			return -1;
 		restrict_caller(&q);
 		/* a plain -q is the admin asking: try everything now */
-		if (c->confine)
+		/* in-process otherwise: one process, as t_60 kills it */
+		if (c->confine && (o->interval > 0 ||
+		    c->metrics_file[0] != '\0'))
 			rc = run_apart(&q, o->interval == 0);
 		else
 			rc = queue_run(&q, o->interval == 0, e) == -1 ? -1 :
