@@ -253,6 +253,10 @@ crash2() {
 	    eval '[ "$(fbprobe trace $$)" = 0 ]'
 	check "ps: P2_NOTRACE set in ferry's flags2" eval \
 	    'f=$(ps -o flags2= -p $p) && [ $((0x$f & 2)) -eq 2 ]'
+	# confine.c: Capsicum's cap_enter before the smart host's first
+	# byte; ps(1) shows capability mode as C in the state
+	check "Capsicum: the stalled delivery is in capability mode" eval \
+	    's=$(ps -o state= -p $p) && case $s in *C*) ;; *) false ;; esac'
 	# flock(2): the stalled run holds its entry; a second run skips it
 	fbprobe until 60 /usr/local/sbin/ferry -C "$ETC/ferry/fdata.conf" -q \
 	    < /dev/null > /tmp/q2.out 2>&1
