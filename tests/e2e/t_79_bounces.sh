@@ -92,12 +92,13 @@ printf 'Subject: crash bounce\n\nbody\n' > "$E2E_WORK/c.eml"
 ferry_run "$conf" -odq -f "crashb@$SH_DOMAIN" "reject@$SH_DOMAIN" \
     "tempfail@$SH_DOMAIN" < "$E2E_WORK/c.eml"
 src=$(ls "$cspool" | sed -n 's/^q//p')
-# renames in -q: 1 the new TLS session kept (a fresh spool has none),
-# 2 the message's outcome, 3 the DSN's commit, 4 the message marked (it
-# stays: tempfail@ is pending). Kill at the 4th.
+# renames in -q: 1 the confinement marker (confining.PID to
+# confined.PID), 2 the new TLS session kept (a fresh spool has none),
+# 3 the message's outcome, 4 the DSN's commit, 5 the message marked (it
+# stays: tempfail@ is pending). Kill at the 5th.
 "$FERRY_ROOT/scripts/need" strace >/dev/null || nok "strace missing"
 FERRY_WRAP="strace -qq -o /dev/null -e trace=rename,renameat \
-    -e inject=rename,renameat:signal=KILL:when=4" ferry_run "$conf" -q \
+    -e inject=rename,renameat:signal=KILL:when=5" ferry_run "$conf" -q \
     < /dev/null
 check "crash: killed mid-bounce" eval '[ "$RC" -ne 0 ]'
 check "crash: DSN committed naming it, bounce still owed" eval '[ "$(queued \
