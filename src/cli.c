@@ -795,19 +795,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	for (; len > 0; p += n, len -= (size_t)n)
-		if ((n = write(fd, p, len)) == -1 && errno != EINTR)
-			return -1;
-		else if (n == -1)
-			n = 0;
-	return 0;
-}
-
 /* The foreground attempt's outcome as an exit status. */
 static int
 foreground(const struct opts *o, struct queue *q, struct spool_msg *m,
@@ -952,7 +939,7 @@ handoff(const struct opts *o, struct queue *q, struct spool_msg *m,
 		if (!(pfd.revents & (POLLIN | POLLHUP)))
 			continue;
 		if ((n = read(p[0], buf, sizeof(buf))) > 0) {
-			(void)write_all(STDERR_FILENO, buf, (size_t)n);
+			(void)plat_write_full(STDERR_FILENO, buf, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -1302,7 +1289,7 @@ serve_stdio(const struct conf *c, const struct opts *o, struct spool *sp,
 	host[sizeof(host) - 1] = '\0';
 	serve_init(sv, host);
 	if (serve_greeting(sv, out, sizeof(out), &outlen, e) == -1 ||
-	    write_all(STDOUT_FILENO, out, outlen) == -1)
+	    plat_write_full(STDOUT_FILENO, out, outlen) == -1)
 		rc = -1;
 	while (rc == 0 && (n = read(STDIN_FILENO, in, sizeof(in))) != 0) {
 		if (n == -1 && errno == EINTR)
@@ -1313,7 +1300,7 @@ serve_stdio(const struct conf *c, const struct opts *o, struct spool *sp,
 			outlen = 0;
 			rc = serve_input(sv, in + off, (size_t)n - off, &used,
 			    out, sizeof(out), &outlen, &ops, &b, e);
-			if (write_all(STDOUT_FILENO, out, outlen) == -1)
+			if (plat_write_full(STDOUT_FILENO, out, outlen) == -1)
 				rc = -1;
 		}
 	}

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plat.h"
 #include "report.h"
 
 /* How a string is written: JSON, a Prometheus label, plugin text. */
@@ -539,17 +540,9 @@ static void
 mfile_put(void *arg, const char *s, size_t len)
 {
 	struct mfile	*f = arg;
-	ssize_t		 n;
 
-	while (f->err == 0 && len > 0) {
-		if ((n = write(f->fd, s, len)) == -1) {
-			if (errno != EINTR)
-				f->err = errno;
-			continue;
-		}
-		s += n;
-		len -= (size_t)n;
-	}
+	if (f->err == 0 && plat_write_full(f->fd, s, len) == -1)
+		f->err = errno;
 }
 
 int

@@ -18,24 +18,6 @@
 #define NSTATES		5
 
 
-/* Write all of buf, through EINTR and short writes. -1 with errno. */
-static int
-write_full(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Read fd to its end or until size bytes are in buf; *len says how
  * many. -1 with errno on a read error.
@@ -574,7 +556,7 @@ write_env(struct spool *sp, const char *tmp, const struct spool_env *env,
 		ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir, tmp);
 		goto out;
 	}
-	if (write_full(fd, buf, len) == -1 || fsync(fd) == -1) {
+	if (plat_write_full(fd, buf, len) == -1 || fsync(fd) == -1) {
 		ferr_set(e, FE_TEMP, errno, "write %s/%s", sp->dir, tmp);
 		close(fd);
 		unlinkat(sp->dirfd, tmp, 0);
@@ -1015,7 +997,7 @@ spool_state_write(struct spool *sp, const char *name, const char *buf,
 	if ((fd = create_new(sp->dirfd, tmp, 0640)) == -1)
 		return ferr_set(e, FE_TEMP, errno, "create %s/%s", sp->dir,
 		    tmp);
-	short_write = write_full(fd, buf, len) == -1;
+	short_write = plat_write_full(fd, buf, len) == -1;
 	if (short_write || close(fd) == -1 ||
 	    renameat(sp->dirfd, tmp, sp->dirfd, name) == -1) {
 		if (short_write)
