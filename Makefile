@@ -74,6 +74,9 @@ UNIT_MODS	+= report
 # src/limit.c: what a reply says of the smart host's limits (issue 22).
 MODS		+= limit
 UNIT_MODS	+= limit
+# src/relay.c: which smart host, and the failed ones' holds (issue 26).
+MODS		+= relay
+UNIT_MODS	+= relay
 # src/x509.c: the certificate policy over BearSSL's x509_minimal.
 MODS		+= x509
 UNIT_MODS	+= x509

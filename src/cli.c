@@ -1348,10 +1348,10 @@ newaliases(const struct conf *c, struct ferr *e)
 	return bad ? EX_DATAERR : EX_OK;
 }
 
-/* -bv: does the config reach the smart host, with TLS and AUTH? */
+/* -bv of smart host number host: 0, or -1 with e. */
 static int
-verify(const struct conf *c, const struct opts *o, struct spool *sp,
-    struct ferr *e)
+verify_host(const struct conf *c, const struct opts *o, struct spool *sp,
+    size_t host, struct ferr *e)
 {
 	struct queue	q;
 	char		line[512];
@@ -1360,12 +1360,60 @@ verify(const struct conf *c, const struct opts *o, struct spool *sp,
 	if (queue_init(&q, c, sp, o->verbose ? trace_stderr : NULL, 0,
 	    e) == -1)
 		return -1;
-	rc = queue_verify(&q, line, sizeof(line), e);
+	rc = queue_verify(&q, host, line, sizeof(line), e);
 	queue_end(&q);
-	if (rc == -1)
-		return -1;
-	printf("ferry: %s\nferry: the configuration works\n", line);
-	return EX_OK;
+	if (rc == 0)
+		printf("ferry: %s\n", line);
+	return rc;
+}
+
+/*
+ * -bv: does the config reach each smart host, with TLS and AUTH? Each
+ * host is checked in a child of its own, since a confined process can
+ * connect nowhere new on FreeBSD. The exit code is the first failing
+ * host's.
+ */
+static int
+verify(const struct conf *c, const struct opts *o, struct spool *sp,
+    struct ferr *e)
+{
+	size_t	i, bad = 0;
+	pid_t	pid;
+	int	st, rc = EX_OK, r;
+
+	if (c->nhosts < 2) {
+		if (verify_host(c, o, sp, 0, e) == -1)
+			return -1;
+		printf("ferry: the configuration works\n");
+		return EX_OK;
+	}
+	for (i = 0; i < c->nhosts; i++) {
+		fflush(NULL);
+		if ((pid = fork()) == -1)
+			return ferr_set(e, FE_OS, errno, "fork");
+		if (pid == 0) {
+			r = verify_host(c, o, sp, i, e);
+			if (r == -1)
+				fprintf(stderr, "ferry: smart host %zu, %s: "
+				    "%s\n", i + 1, c->hosts[i].smarthost,
+				    e->text);
+			fflush(NULL);
+			_exit(r == -1 ? ferr_exit(e) : EX_OK);
+		}
+		while ((r = waitpid(pid, &st, 0)) == -1 && errno == EINTR)
+			;
+		r = r == -1 ? EX_OSERR : WIFEXITED(st) ? WEXITSTATUS(st) :
+		    EX_SOFTWARE;
+		if (r != EX_OK && bad++ == 0)
+			rc = r;
+	}
+	if (bad > 0)
+		fprintf(stderr, "ferry: %zu of %zu smart hosts failed\n", bad,
+		    c->nhosts);
+	else
+		printf("ferry: the configuration works (%zu smart hosts)\n",
+		    c->nhosts);
+	return rc;
 }
 
 /*

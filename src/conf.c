@@ -67,6 +67,7 @@ struct key {
 	const char	*name;
 	const char	*(*set)(struct conf *, const char *v);
 	int		 secret;	/* never echo the value */
+	int		 host;		/* a smart host's own (conf_host) */
 };
 
 static int
@@ -298,9 +299,74 @@ yesno_parse(const char *v, int *out)
 	return NULL;
 }
 
+/* The host fields of c into h. */
+static void
+host_save(const struct conf *c, struct conf_host *h)
+{
+	memcpy(h->smarthost, c->smarthost, sizeof(h->smarthost));
+	h->port = c->port;
+	h->tls = c->tls;
+	memcpy(h->pins, c->pins, sizeof(h->pins));
+	h->npins = c->npins;
+	memcpy(h->tls_server_name, c->tls_server_name,
+	    sizeof(h->tls_server_name));
+	h->auth = c->auth;
+	memcpy(h->user, c->user, sizeof(h->user));
+	memcpy(h->password, c->password, sizeof(h->password));
+	h->has_password = c->has_password;
+	memcpy(h->password_file, c->password_file, sizeof(h->password_file));
+	memcpy(h->authinfo, c->authinfo, sizeof(h->authinfo));
+	memcpy(h->password_command, c->password_command,
+	    sizeof(h->password_command));
+}
+
+/* h into the host fields of c. */
+static void
+host_load(struct conf *c, const struct conf_host *h)
+{
+	memcpy(c->smarthost, h->smarthost, sizeof(c->smarthost));
+	c->port = h->port;
+	c->tls = h->tls;
+	memcpy(c->pins, h->pins, sizeof(c->pins));
+	c->npins = h->npins;
+	memcpy(c->tls_server_name, h->tls_server_name,
+	    sizeof(c->tls_server_name));
+	c->auth = h->auth;
+	memcpy(c->user, h->user, sizeof(c->user));
+	memcpy(c->password, h->password, sizeof(c->password));
+	c->has_password = h->has_password;
+	memcpy(c->password_file, h->password_file, sizeof(c->password_file));
+	memcpy(c->authinfo, h->authinfo, sizeof(c->authinfo));
+	memcpy(c->password_command, h->password_command,
+	    sizeof(c->password_command));
+}
+
+/* A new block: the host fields as conf_init leaves them. */
+static void
+host_defaults(struct conf_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->tls = CONF_TLS_IMPLICIT;
+	h->auth = CONF_AUTH_ALL;
+}
+
+/*
+ * A further smarthost starts the next host's block: nothing of the
+ * one before carries over, so no credential reaches a host it was not
+ * written for.
+ */
 static const char *
 key_smarthost(struct conf *c, const char *v)
 {
+	struct conf_host fresh;
+
+	if (c->smarthost[0] != '\0' && !c->hosts_done) {
+		if (c->nhosts + 1 == CONF_HOSTS_MAX)
+			return "more than " XSTR(CONF_HOSTS_MAX) " smart hosts";
+		host_save(c, &c->hosts[c->nhosts++]);
+		host_defaults(&fresh);
+		host_load(c, &fresh);
+	}
 	return host_parse(v, c->smarthost, sizeof(c->smarthost));
 }
 
@@ -653,6 +719,17 @@ key_send_rate(struct conf *c, const char *v)
 	    "want messages a minute, 0..60000" : NULL;
 }
 
+/* failover_hold DURATION: a failed smart host is skipped; 0 = never */
+static const char *
+key_failover_hold(struct conf *c, const char *v)
+{
+	if (strcmp(v, "0") == 0) {
+		c->failover_hold = 0;
+		return NULL;
+	}
+	return duration_parse(v, 7 * 86400, &c->failover_hold);
+}
+
 /* quota_replies defer | bounce: what a sending-quota 5xx does */
 static const char *
 key_quota_replies(struct conf *c, const char *v)
@@ -667,36 +744,37 @@ key_quota_replies(struct conf *c, const char *v)
 }
 
 static const struct key keys[] = {
-	{ "smarthost",		key_smarthost,		0 },
-	{ "port",		key_port,		0 },
-	{ "tls",		key_tls,		0 },
-	{ "tls_ca_file",	key_tls_ca_file,	0 },
-	{ "tls_builtin_ca",	key_tls_builtin_ca,	0 },
-	{ "tls_pin",		key_tls_pin,		0 },
-	{ "tls_server_name",	key_tls_server_name,	0 },
-	{ "auth",		key_auth,		0 },
-	{ "user",		key_user,		0 },
-	{ "password",		key_password,		1 },
-	{ "password_file",	key_password_file,	0 },
-	{ "authinfo",		key_authinfo,		0 },
-	{ "password_command",	key_password_command,	0 },
-	{ "helo",		key_helo,		0 },
-	{ "timeout",		key_timeout,		0 },
-	{ "spool",		key_spool,		0 },
-	{ "aliases",		key_aliases,		0 },
-	{ "masquerade",		key_masquerade,		0 },
-	{ "from",		key_from,		0 },
-	{ "trusted_users",	key_trusted_users,	0 },
-	{ "max_queue_age",	key_max_queue_age,	0 },
-	{ "retry",		key_retry,		0 },
-	{ "bounce_window",	key_bounce_window,	0 },
-	{ "failed_max_age",	key_failed_max_age,	0 },
-	{ "failed_max_count",	key_failed_max_count,	0 },
-	{ "metrics_file",	key_metrics_file,	0 },
-	{ "max_messages_per_session", key_max_messages_per_session, 0 },
-	{ "send_rate",		key_send_rate,		0 },
-	{ "quota_replies",	key_quota_replies,	0 },
-	{ "confine",		key_confine,		0 },
+	{ "smarthost",		key_smarthost,		0, 1 },
+	{ "port",		key_port,		0, 1 },
+	{ "tls",		key_tls,		0, 1 },
+	{ "tls_ca_file",	key_tls_ca_file,	0, 0 },
+	{ "tls_builtin_ca",	key_tls_builtin_ca,	0, 0 },
+	{ "tls_pin",		key_tls_pin,		0, 1 },
+	{ "tls_server_name",	key_tls_server_name,	0, 1 },
+	{ "auth",		key_auth,		0, 1 },
+	{ "user",		key_user,		0, 1 },
+	{ "password",		key_password,		1, 1 },
+	{ "password_file",	key_password_file,	0, 1 },
+	{ "authinfo",		key_authinfo,		0, 1 },
+	{ "password_command",	key_password_command,	0, 1 },
+	{ "helo",		key_helo,		0, 0 },
+	{ "timeout",		key_timeout,		0, 0 },
+	{ "spool",		key_spool,		0, 0 },
+	{ "aliases",		key_aliases,		0, 0 },
+	{ "masquerade",		key_masquerade,		0, 0 },
+	{ "from",		key_from,		0, 0 },
+	{ "trusted_users",	key_trusted_users,	0, 0 },
+	{ "max_queue_age",	key_max_queue_age,	0, 0 },
+	{ "retry",		key_retry,		0, 0 },
+	{ "bounce_window",	key_bounce_window,	0, 0 },
+	{ "failed_max_age",	key_failed_max_age,	0, 0 },
+	{ "failed_max_count",	key_failed_max_count,	0, 0 },
+	{ "metrics_file",	key_metrics_file,	0, 0 },
+	{ "max_messages_per_session", key_max_messages_per_session, 0, 0 },
+	{ "send_rate",		key_send_rate,		0, 0 },
+	{ "quota_replies",	key_quota_replies,	0, 0 },
+	{ "failover_hold",	key_failover_hold,	0, 0 },
+	{ "confine",		key_confine,		0, 0 },
 };
 
 void
@@ -721,6 +799,7 @@ conf_init(struct conf *c)
 	c->failed_max_count = 1000;
 	c->max_messages_per_session = 100;	/* SendGrid's cap */
 	c->quota_defer = 1;
+	c->failover_hold = 5 * 60;
 }
 
 /*
@@ -1038,8 +1117,9 @@ conf_tls_port(const struct conf *c, struct ferr *e)
 	return 0;
 }
 
-int
-conf_finish(struct conf *c, struct ferr *e)
+/* One host's cross-key rules (conf_finish), on c's host fields. */
+static int
+host_finish(struct conf *c, struct ferr *e)
 {
 	const char	*name = c->path[0] != '\0' ? c->path : "config";
 
@@ -1083,6 +1163,41 @@ conf_finish(struct conf *c, struct ferr *e)
 	    c->tls_ca_file[0] == '\0')
 		return ferr_set(e, FE_CONFIG, 0, "%s: tls_builtin_ca no needs "
 		    "tls_ca_file or tls_pin", name);
+	return 0;
+}
+
+/* The last block joins the others: hosts[] then holds every host. */
+static void
+hosts_close(struct conf *c)
+{
+	if (c->hosts_done)
+		return;
+	host_save(c, &c->hosts[c->nhosts++]);
+	c->hosts_done = 1;
+}
+
+void
+conf_pick(struct conf *c, size_t i)
+{
+	host_load(c, &c->hosts[i]);
+	c->host = i;
+}
+
+int
+conf_finish(struct conf *c, struct ferr *e)
+{
+	size_t	i;
+
+	if (c->hosts_done)	/* the host fields are the truth for theirs */
+		host_save(c, &c->hosts[c->host]);
+	hosts_close(c);
+	for (i = 0; i < c->nhosts; i++) {
+		conf_pick(c, i);
+		if (host_finish(c, e) == -1)
+			return -1;
+		host_save(c, &c->hosts[i]);
+	}
+	conf_pick(c, 0);
 	return 0;
 }
 
@@ -1252,9 +1367,9 @@ out:
 	return rc;
 }
 
-/* After the keys are read, from a file or the environment. */
+/* One host's secret sources, after the keys are read. */
 static int
-conf_settle(struct conf *c, struct ferr *e)
+host_settle(struct conf *c, struct ferr *e)
 {
 	/* two sources for one secret: say so rather than pick one */
 	if (c->has_password && c->password_file[0] != '\0')
@@ -1264,21 +1379,50 @@ conf_settle(struct conf *c, struct ferr *e)
 	    (c->has_password || c->password_file[0] != '\0'))
 		return ferr_set(e, FE_CONFIG, 0, "%s: authinfo cannot be "
 		    "combined with password or password_file", c->path);
-	if (path_resolve(c->tls_ca_file, sizeof(c->tls_ca_file), c->path,
-	    "tls_ca_file", e) == -1 ||
-	    path_resolve(c->password_file, sizeof(c->password_file), c->path,
+	if (path_resolve(c->password_file, sizeof(c->password_file), c->path,
 	    "password_file", e) == -1 ||
 	    path_resolve(c->authinfo, sizeof(c->authinfo), c->path,
-	    "authinfo", e) == -1 ||
-	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
-	    "aliases", e) == -1)
+	    "authinfo", e) == -1)
 		return -1;
 	/* read when AUTH runs (conf_password), not for every run */
 	if (c->password_file[0] != '\0')
 		c->has_password = 1;
 	if (c->authinfo[0] != '\0' && conf_load_authinfo(c, e) == -1)
 		return -1;
+	return 0;
+}
+
+/* After the keys are read, from a file or the environment. */
+static int
+conf_settle(struct conf *c, struct ferr *e)
+{
+	size_t	i;
+
+	if (path_resolve(c->tls_ca_file, sizeof(c->tls_ca_file), c->path,
+	    "tls_ca_file", e) == -1 ||
+	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
+	    "aliases", e) == -1)
+		return -1;
+	hosts_close(c);
+	for (i = 0; i < c->nhosts; i++) {
+		conf_pick(c, i);
+		if (host_settle(c, e) == -1)
+			return -1;
+		host_save(c, &c->hosts[i]);
+	}
+	conf_pick(c, 0);
 	return conf_finish(c, e);
+}
+
+/* The passwords themselves; has_password still says one is set. */
+static void
+wipe_passwords(struct conf *c)
+{
+	size_t	i;
+
+	plat_wipe(c->password, sizeof(c->password));
+	for (i = 0; i < CONF_HOSTS_MAX; i++)
+		plat_wipe(c->hosts[i].password, sizeof(c->hosts[i].password));
 }
 
 int
@@ -1304,20 +1448,20 @@ conf_load(struct conf *c, const char *path, struct ferr *e)
 out:
 	file_free(buf, len);
 	/* what `password` or authinfo put here: conf_password reads again */
-	plat_wipe(c->password, sizeof(c->password));
+	wipe_passwords(c);
 	if (rc == -1)
 		conf_wipe(c);
 	return rc;
 }
 
-/* FERRY_<KEY> in envp, for key: its value, or NULL. */
+/* FERRY_<KEY><sfx> in envp ("", or "_2" for the second host): or NULL. */
 static const char *
-env_value(char *const *envp, const char *key)
+env_value(char *const *envp, const char *key, const char *sfx)
 {
 	char	name[64];
 	size_t	i, n;
 
-	n = (size_t)snprintf(name, sizeof(name), "FERRY_%s=", key);
+	n = (size_t)snprintf(name, sizeof(name), "FERRY_%s%s=", key, sfx);
 	if (n >= sizeof(name))
 		return NULL;
 	for (i = 6; name[i] != '\0'; i++)
@@ -1330,13 +1474,14 @@ env_value(char *const *envp, const char *key)
 
 /* One key's value from the environment, as a config line. */
 static int
-env_key(struct conf *c, const struct key *k, const char *v, struct ferr *e)
+env_key(struct conf *c, const struct key *k, const char *sfx, const char *v,
+    struct ferr *e)
 {
 	char	line[CONF_LINE_SIZE], var[64];
 	size_t	i, n;
 	int	len;
 
-	n = (size_t)snprintf(var, sizeof(var), "FERRY_%s", k->name);
+	n = (size_t)snprintf(var, sizeof(var), "FERRY_%s%s", k->name, sfx);
 	for (i = 6; i < n && i < sizeof(var); i++)
 		var[i] = (char)toupper((unsigned char)var[i]);
 	/* one line each: a newline in a value must not add a key */
@@ -1350,25 +1495,31 @@ env_key(struct conf *c, const struct key *k, const char *v, struct ferr *e)
 	return conf_parse(c, line, (size_t)len, var, e);
 }
 
-int
-conf_load_env(struct conf *c, char *const *envp, struct ferr *e)
+/*
+ * The keys with suffix sfx: every key for the first host (""), only a
+ * host's own for the others ("_2"...), each starting with smarthost.
+ */
+static int
+env_keys(struct conf *c, char *const *envp, const char *sfx,
+    struct ferr *e)
 {
 	char		 pin[CONF_LINE_SIZE];
 	const char	*v, *p;
 	size_t		 i, n;
 
-	copy_str(c->path, sizeof(c->path), "environment",
-	    strlen("environment"));
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if ((v = env_value(envp, keys[i].name)) == NULL || *v == '\0')
+		if ((sfx[0] != '\0' && !keys[i].host) ||
+		    (v = env_value(envp, keys[i].name, sfx)) == NULL ||
+		    *v == '\0')
 			continue;
 		if (keys[i].secret)
-			return ferr_set(e, FE_CONFIG, 0, "FERRY_PASSWORD is "
+			return ferr_set(e, FE_CONFIG, 0, "FERRY_PASSWORD%s is "
 			    "not read (every child of the caller inherits it, "
 			    "and docker inspect shows it): put the password "
-			    "in a file and set FERRY_PASSWORD_FILE");
+			    "in a file and set FERRY_PASSWORD_FILE%s", sfx,
+			    sfx);
 		if (strcmp(keys[i].name, "tls_pin") != 0) {
-			if (env_key(c, &keys[i], v, e) == -1)
+			if (env_key(c, &keys[i], sfx, v, e) == -1)
 				return -1;
 			continue;
 		}
@@ -1376,9 +1527,29 @@ conf_load_env(struct conf *c, char *const *envp, struct ferr *e)
 		for (p = v; *(p += strspn(p, " ")) != '\0'; p += n) {
 			n = strcspn(p, " ");
 			snprintf(pin, sizeof(pin), "%.*s", (int)n, p);
-			if (env_key(c, &keys[i], pin, e) == -1)
+			if (env_key(c, &keys[i], sfx, pin, e) == -1)
 				return -1;
 		}
+	}
+	return 0;
+}
+
+int
+conf_load_env(struct conf *c, char *const *envp, struct ferr *e)
+{
+	char	sfx[8];
+	size_t	i;
+
+	copy_str(c->path, sizeof(c->path), "environment",
+	    strlen("environment"));
+	if (env_keys(c, envp, "", e) == -1)
+		return -1;
+	/* FERRY_SMARTHOST_2 starts the second host's keys, and so on */
+	for (i = 2; i <= CONF_HOSTS_MAX; i++) {
+		snprintf(sfx, sizeof(sfx), "_%zu", i);
+		if (env_value(envp, "smarthost", sfx) != NULL &&
+		    env_keys(c, envp, sfx, e) == -1)
+			return -1;
 	}
 	if (conf_settle(c, e) == -1) {
 		conf_wipe(c);
@@ -1410,8 +1581,12 @@ conf_password(const struct conf *c, char *out, size_t size,
 	else if (c->authinfo[0] != '\0')
 		rc = conf_load_authinfo(t, e);
 	else if (file_read(c->path, &buf, &len, &mode, e) == 0) {
+		conf_init(t);	/* c's smarthost would start a block */
 		rc = conf_parse(t, buf, len, c->path, e);
 		file_free(buf, len);
+		/* the block of c's host; the last one is still in t's fields */
+		if (rc == 0 && c->host < t->nhosts)
+			host_load(t, &t->hosts[c->host]);
 	}
 	if (rc == 0 && !t->has_password)
 		rc = ferr_set(e, FE_CONFIG, 0, "%s: the password is gone "
@@ -1426,11 +1601,36 @@ conf_password(const struct conf *c, char *out, size_t size,
 	return rc;
 }
 
+int
+conf_secret(const struct conf *c, size_t i, char *out, size_t size,
+    struct ferr *e)
+{
+	struct conf	*t;
+	int		 rc;
+
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return ferr_set(e, FE_OS, errno, "password");
+	memcpy(t, c, sizeof(*t));
+	if (i < t->nhosts)	/* else c was never loaded: its fields */
+		conf_pick(t, i);
+	if (t->password_command[0] != '\0')
+		rc = secret_run(t->password_command, t->timeout, out, size, e);
+	else
+		rc = conf_password(t, out, size, e);
+	plat_wipe(t, sizeof(*t));
+	free(t);
+	return rc;
+}
+
 void
 conf_wipe(struct conf *c)
 {
-	plat_wipe(c->password, sizeof(c->password));
+	size_t	i;
+
+	wipe_passwords(c);
 	c->has_password = 0;
+	for (i = 0; i < CONF_HOSTS_MAX; i++)
+		c->hosts[i].has_password = 0;
 }
 
 void

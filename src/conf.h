@@ -16,6 +16,7 @@
 #define CONF_LINE_SIZE	2048	/* longest config or authinfo line */
 #define CONF_FILE_SIZE	65536	/* largest config, password or authinfo file */
 #define CONF_RETRY_MAX	16	/* steps in a retry schedule */
+#define CONF_HOSTS_MAX	4	/* smart hosts, tried in order */
 
 #ifndef SPOOLDIR
 #define SPOOLDIR	"/var/spool/ferry"
@@ -37,6 +38,31 @@ enum conf_tls {
 #define CONF_AUTH_XOAUTH2	0x10u
 #define CONF_AUTH_OAUTHBEARER	0x20u	/* RFC 7628 */
 
+/*
+ * What each smart host has of its own: a `smarthost` line starts a
+ * block of these keys (README "Failover").
+ */
+struct conf_host {
+	char		smarthost[CONF_HOST_SIZE];
+	unsigned	port;
+	enum conf_tls	tls;
+	unsigned char	pins[CONF_PINS_MAX][CONF_PIN_SIZE];
+	size_t		npins;
+	char		tls_server_name[CONF_HOST_SIZE];
+	unsigned	auth;
+	char		user[CONF_USER_SIZE];
+	char		password[CONF_PASS_SIZE];
+	int		has_password;
+	char		password_file[CONF_PATH_SIZE];
+	char		authinfo[CONF_PATH_SIZE];
+	char		password_command[CONF_LINE_SIZE];
+};
+
+/*
+ * The smart host fields (smarthost to password_command, as in struct
+ * conf_host) describe one host, hosts[host]: the one a session uses
+ * (conf_pick). The other modules see only those.
+ */
 struct conf {
 	char		path[CONF_PATH_SIZE];	/* the file read, for messages */
 	char		smarthost[CONF_HOST_SIZE];
@@ -73,6 +99,12 @@ struct conf {
 	unsigned	max_messages_per_session;	/* default 100; 0 = any */
 	unsigned	send_rate;	/* messages a minute; 0 = unpaced */
 	int		quota_defer;	/* quota_replies defer (1) | bounce */
+	/* issue 26: failover */
+	struct conf_host hosts[CONF_HOSTS_MAX];	/* in order; after load */
+	size_t		nhosts;		/* blocks closed so far, then all */
+	size_t		host;		/* the one in the fields above */
+	int		hosts_done;	/* conf_finish closed the last block */
+	unsigned	failover_hold;	/* seconds; default 5m; 0 = none */
 };
 
 /*
@@ -85,7 +117,9 @@ void	conf_init(struct conf *c);
 /*
  * Parse config text (no I/O). `name` is used in messages:
  * "NAME:LINE: reason". Keys given later override earlier ones except
- * tls_pin, which adds. Unknown keys and bad values are FE_CONFIG.
+ * tls_pin, which adds, and smarthost: a further one starts the next
+ * host's block (at most CONF_HOSTS_MAX), whose host keys start from
+ * the defaults. Unknown keys and bad values are FE_CONFIG.
  * Does not apply defaults that depend on other keys: see conf_finish.
  */
 int	conf_parse(struct conf *c, const char *text, size_t len,
@@ -100,7 +134,9 @@ int	conf_parse(struct conf *c, const char *text, size_t len,
 int	conf_parse_authinfo(struct conf *c, const char *text, size_t len,
 	    const char *name, struct ferr *e);
 /*
- * Check cross-key rules after everything is read: a smarthost is set;
+ * Close the last host block, then check each host's cross-key rules
+ * and leave hosts[0] in the host fields. Once only. The rules: a
+ * smarthost is set;
  * port defaults to 465 (implicit) or 587 (starttls); `tls none` only
  * when smarthost is a loopback address or "localhost"; a user needs a
  * password or password_command; with tls_builtin_ca no and no pins, tls_ca_file is needed.
@@ -132,6 +168,8 @@ int	conf_load_env(struct conf *c, char *const *envp, struct ferr *e);
  * before connecting, not at load, so a message is still queued first.
  */
 int	conf_tls_port(const struct conf *c, struct ferr *e);
+/* Make hosts[i] (i < c->nhosts) the one in c's host fields. */
+void	conf_pick(struct conf *c, size_t i);
 /*
  * The password of a loaded config, read now from where it says (the
  * config's own `password` line, password_file or the authinfo entry)
@@ -141,6 +179,12 @@ int	conf_tls_port(const struct conf *c, struct ferr *e);
  * line); errors are FE_CONFIG, and out is wiped on failure.
  */
 int	conf_password(const struct conf *c, char *out, size_t size,
+	    struct ferr *e);
+/*
+ * The secret hosts[i] authenticates with: password_command's first
+ * line (run now), else conf_password's. Errors as theirs.
+ */
+int	conf_secret(const struct conf *c, size_t i, char *out, size_t size,
 	    struct ferr *e);
 /*
  * The name this host goes by: helo, else the system's host name, else

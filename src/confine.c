@@ -40,9 +40,33 @@ confine_init(struct confine *cf, int on, int dirfd, int faileddirfd,
 	cf->done = 0;
 	cf->dirfd = dirfd;
 	cf->faileddirfd = faileddirfd;
-	cf->port = port;
+	cf->nports = 0;
+	confine_port(cf, port);
 	cf->markfd = -1;
 	cf->mark[0] = '\0';
+}
+
+void
+confine_port(struct confine *cf, unsigned port)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nports; i++)
+		if (cf->ports[i] == port)
+			return;
+	if (cf->nports < CONFINE_PORTS_MAX)
+		cf->ports[cf->nports++] = port;
+}
+
+int
+confine_can_connect(const struct confine *cf)
+{
+#if defined(__FreeBSD__)
+	return !(cf->on && cf->done);
+#else
+	(void)cf;
+	return 1;
+#endif
 }
 
 /* Append s to what (size bytes), space-separated; cut to fit. */
@@ -251,7 +275,7 @@ landlock_on(const struct confine *cf, int *abi, struct ferr *e)
 {
 	struct ll_ruleset attr;
 	struct ll_port	 port;
-	size_t		 size = sizeof(attr.fs);
+	size_t		 size = sizeof(attr.fs), i;
 	uint64_t	 spool;
 	int		 rs, rc = -1;
 
@@ -284,12 +308,14 @@ landlock_on(const struct confine *cf, int *abi, struct ferr *e)
 		ferr_set(e, FE_OS, errno, "landlock: rule");
 		goto out;
 	}
-	port.allowed = NET_CONNECT;
-	port.port = cf->port;
-	if (*abi >= 4 && syscall(SYS_landlock_add_rule, rs, LL_NET, &port,
-	    0) == -1) {
-		ferr_set(e, FE_OS, errno, "landlock: port");
-		goto out;
+	for (i = 0; *abi >= 4 && i < cf->nports; i++) {
+		port.allowed = NET_CONNECT;
+		port.port = cf->ports[i];
+		if (syscall(SYS_landlock_add_rule, rs, LL_NET, &port, 0) ==
+		    -1) {
+			ferr_set(e, FE_OS, errno, "landlock: port");
+			goto out;
+		}
 	}
 	if (syscall(SYS_landlock_restrict_self, rs, 0) == -1) {
 		ferr_set(e, FE_OS, errno, "landlock");

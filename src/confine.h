@@ -23,6 +23,7 @@
 
 #define CONFINE_WHAT_SIZE	96
 #define CONFINE_MARK_SIZE	40	/* "confined." + a pid */
+#define CONFINE_PORTS_MAX	4	/* one per smart host */
 
 /* What the caller keeps open across the confinement. */
 struct confine {		/* caller owns it; fields private */
@@ -30,7 +31,8 @@ struct confine {		/* caller owns it; fields private */
 	int		done;		/* entered (or tried): never twice */
 	int		dirfd;		/* the spool, or -1 */
 	int		faileddirfd;	/* its failed/, or -1 */
-	unsigned	port;		/* the smart host's */
+	unsigned	ports[CONFINE_PORTS_MAX];	/* the smart hosts' */
+	size_t		nports;
 	int		markfd;		/* our marker, locked; valid if done */
 	char		mark[CONFINE_MARK_SIZE];
 };
@@ -42,6 +44,18 @@ struct confine {		/* caller owns it; fields private */
  */
 void	confine_init(struct confine *cf, int on, int dirfd, int faileddirfd,
 	    unsigned port);
+/*
+ * Let a later session connect to port too (another smart host's), where
+ * the confinement can say so (Landlock). Before confine_ready; more
+ * than CONFINE_PORTS_MAX ports are not kept.
+ */
+void	confine_port(struct confine *cf, unsigned port);
+/*
+ * 0 when this process, confined, can no longer connect anywhere new:
+ * FreeBSD's capability mode. Then a next session waits for a next
+ * process; elsewhere 1.
+ */
+int	confine_can_connect(const struct confine *cf);
 /*
  * smtp_set_ready's hook (arg is a struct confine): sock is connected
  * and nothing has been read from it. Confines the process the first

@@ -21,6 +21,7 @@
 
 static void	flight_done(void *, struct smtp_txn *);
 static void	close_session(struct queue *);
+static void	host_down(struct queue *, const struct ferr *);
 static void	ground(struct queue *);
 
 static int
@@ -75,8 +76,9 @@ trust_load(struct queue *q, struct ferr *e)
 		    q->extra.n * sizeof(*q->anchors));
 	q->trust.ta = q->anchors;
 	q->trust.nta = nb + q->extra.n;
-	q->trust.pins = (const unsigned char (*)[TLS_PIN_SIZE])c->pins;
-	q->trust.npins = c->npins;
+	/* the pins are the host's: hc's, set again for each (pick) */
+	q->trust.pins = (const unsigned char (*)[TLS_PIN_SIZE])q->hc->pins;
+	q->trust.npins = q->hc->npins;
 	q->trust.certs = q->extra.cert;		/* their own constraints */
 	q->trust.ncerts = q->extra.n;
 	return 0;
@@ -86,6 +88,8 @@ int
 queue_init(struct queue *q, const struct conf *c, struct spool *sp,
     smtp_trace_fn *trace, int print_errors, struct ferr *e)
 {
+	size_t	i;
+
 	memset(q, 0, sizeof(*q));
 	q->conf = c;
 	q->sp = sp;
@@ -94,6 +98,14 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	q->only_uid = -1;
 	net_conn_init(&q->early);
 	ta_init(&q->extra);
+	if ((q->hc = malloc(sizeof(*q->hc))) == NULL) {
+		ferr_set(e, FE_OS, errno, "config");
+		goto fail;
+	}
+	memcpy(q->hc, c, sizeof(*q->hc));
+	relay_init(&q->relay, c);
+	if (sp != NULL && relay_load(&q->relay, sp, e) == -1)
+		log_warn("%s", e->text);	/* then nothing is held */
 	if (trust_load(q, e) == -1)
 		goto fail;
 	/* about 100 KB of buffers: the heap, not the stack */
@@ -108,6 +120,8 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 	/* confined before the first byte from the network (confine.h) */
 	confine_init(&q->cf, c->confine, sp != NULL ? sp->dirfd : -1,
 	    sp != NULL ? sp->faileddirfd : -1, c->port);
+	for (i = 0; i < c->nhosts; i++)		/* any may be next */
+		confine_port(&q->cf, c->hosts[i].port);
 	smtp_set_ready(q->s, c->confine ? confine_ready : NULL, &q->cf);
 	return 0;
 fail:
@@ -150,6 +164,10 @@ queue_end(struct queue *q)
 	q->s = NULL;
 	free(q->anchors);
 	q->anchors = NULL;
+	if (q->hc != NULL)
+		conf_wipe(q->hc);
+	free(q->hc);
+	q->hc = NULL;
 	ta_free(&q->extra);
 	spool_ids_free(&q->bounces);
 }
@@ -231,10 +249,84 @@ reap(struct queue *q)
 static void
 close_session(struct queue *q)
 {
+	struct ferr	why;
+
 	if (q->open)
 		smtp_close(q->s);	/* reads what is still due */
 	q->open = 0;
 	reap(q);
+	if (q->host_bad) {	/* a flight found it failed (fail_over) */
+		why = q->host_err;
+		host_down(q, &why);
+	}
+}
+
+/*
+ * Another smart host is left to try in this run, and this process can
+ * still connect to it.
+ */
+static int
+other_host(const struct queue *q)
+{
+	return !q->pinned && confine_can_connect(&q->cf) &&
+	    relay_next(&q->relay, (long long)time(NULL)) < q->relay.n;
+}
+
+/* Host hc's failed at now: hold it, say so, and choose again. */
+static void
+host_down(struct queue *q, const struct ferr *why)
+{
+	struct ferr	e;
+	size_t		next;
+	unsigned	hold = 0;
+	long long	now = (long long)time(NULL);
+
+	q->chosen = 0;
+	q->host_bad = 0;
+	if (q->pinned)
+		return;
+	hold = relay_failed(&q->relay, q->hc->host, now);
+	if (q->sp != NULL && relay_save(&q->relay, q->sp, &e) == -1)
+		log_warn("%s", e.text);
+	if ((next = relay_next(&q->relay, now)) == q->relay.n)
+		return;
+	log_warn("smart host %s failed (%s); the next session goes to %s; this "
+	    "one is skipped for %u s (failover_hold)",
+	    q->relay.h[q->hc->host].name, why->text, q->relay.h[next].name,
+	    hold);
+}
+
+/*
+ * Connect to the host in use, or, when none is chosen or it fails, to
+ * the next one (relay.h) until one takes the session: each is tried
+ * once a run.
+ */
+static int
+connect_next(struct queue *q, struct ferr *e)
+{
+	size_t	i;
+
+	for (;;) {
+		if (!q->chosen) {
+			i = relay_next(&q->relay, (long long)time(NULL));
+			if (i == q->relay.n)
+				return -1;	/* e: the last host's error */
+			relay_tried(&q->relay, i);
+			conf_pick(q->hc, i);
+			q->trust.npins = q->hc->npins;
+			q->chosen = 1;
+			if (i != 0)	/* net_start went to the first */
+				net_conn_free(&q->early);
+		}
+		/* the hold sends the next run to the next host */
+		if (!confine_can_connect(&q->cf))
+			return ferr_set(e, FE_TEMP, 0, "no new connection in "
+			    "capability mode: the rest waits for the next run");
+		if (smtp_open(q->s, q->hc, &q->trust, q->trace, NULL,
+		    &q->early, e) == 0)
+			return 0;
+		host_down(q, e);
+	}
 }
 
 /*
@@ -246,15 +338,16 @@ static int
 session(struct queue *q, struct ferr *e)
 {
 	unsigned cap = q->conf->max_messages_per_session;
+	struct ferr	ferr;
 
 	if (q->throttled) {	/* it asked: nothing more this run */
 		*e = q->throttle_err;
 		return -1;
 	}
-	if (q->open && smtp_idle_ok(q->s) && (cap == 0 || q->in_session <
-	    cap))
+	if (q->open && smtp_idle_ok(q->s) && !q->host_bad && (cap == 0 ||
+	    q->in_session < cap))
 		return 0;
-	if (q->open && smtp_idle_ok(q->s))
+	if (q->open && smtp_idle_ok(q->s) && !q->host_bad)
 		log_debug("%u messages on this session "
 		    "(max_messages_per_session): a new one", q->in_session);
 	if (q->open)
@@ -263,12 +356,15 @@ session(struct queue *q, struct ferr *e)
 		*e = q->down_err;
 		return -1;
 	}
-	if (smtp_open(q->s, q->conf, &q->trust, q->trace, NULL, &q->early,
-	    e) == -1) {
-		q->down = 1;
+	if (connect_next(q, e) == -1) {
+		q->down = 1;	/* every host, once: until the next run */
 		q->down_err = *e;
 		return -1;
 	}
+	if (!q->pinned)
+		relay_ok(&q->relay, q->hc->host);
+	if (q->sp != NULL && relay_save(&q->relay, q->sp, &ferr) == -1)
+		log_warn("%s", ferr.text);
 	q->open = 1;
 	q->sessions++;
 	q->in_session = 0;
@@ -375,6 +471,14 @@ heed(struct queue *q, const char *text)
 	if (q->throttled || (k != LIMIT_THROTTLE &&
 	    (k != LIMIT_QUOTA || !q->conf->quota_defer)))
 		return;
+	if (other_host(q)) {	/* the next host takes the rest */
+		if (!q->host_bad) {
+			q->host_bad = 1;
+			ferr_set(&q->host_err, FE_TEMP, 0, "it asked to slow "
+			    "down: %s", text);
+		}
+		return;
+	}
 	q->throttled = 1;
 	ferr_set(&q->throttle_err, FE_TEMP, 0, "the smart host asked to "
 	    "slow down: %s", text);
@@ -603,6 +707,35 @@ next_batch(struct queue_flight *f)
 }
 
 /*
+ * f failed for the host's sake, not the message's: AUTH was refused,
+ * or the session broke. With another host left, the host is held and
+ * the session ends, and f goes to the next host in this run, as if
+ * never sent (launch); unless its end of data went out before the
+ * break: the server may hold it, so it waits for a later run.
+ */
+static int
+fail_over(struct queue *q, struct queue_flight *f)
+{
+	size_t	i;
+
+	if (!(f->t.auth || f->t.broke) || !other_host(q))
+		return 0;
+	if (!q->host_bad) {
+		q->host_bad = 1;
+		q->host_err = f->t.why;
+	}
+	if (f->t.unsure)
+		return 0;
+	for (i = 0; i < f->nr; i++) {
+		f->r[i].code = 0;
+		f->r[i].text[0] = '\0';
+	}
+	f->again = 1;
+	f->landed = 1;
+	return 1;
+}
+
+/*
  * Record what became of f's message (its replies are all in, or it
  * never went); reap frees f. -1 only when the spool could not record
  * it; f->m is released either way.
@@ -619,6 +752,8 @@ land(struct queue *q, struct queue_flight *f)
 	if (f->sent) {
 		if (f->t.rc == -1)
 			res->why = f->t.why;
+		if (f->t.rc == -1 && fail_over(q, f))
+			return 0;
 		/* AUTH refused: as if connecting failed, for the run */
 		if (f->t.auth) {
 			q->down = 1;
@@ -940,6 +1075,10 @@ queue_run(struct queue *q, int force, struct ferr *e)
 
 	q->down = 0;
 	q->held = 0;
+	for (i = 0; i < q->relay.n; i++)	/* each host once a run */
+		q->relay.h[i].tried = 0;
+	if (!q->open)
+		q->chosen = 0;
 	if (spool_list(q->sp, 0, &ids, e) == -1)
 		return -1;
 	q->land_rc = 0;
@@ -965,10 +1104,22 @@ queue_run(struct queue *q, int force, struct ferr *e)
 }
 
 int
-queue_verify(struct queue *q, char *out, size_t size, struct ferr *e)
+queue_verify(struct queue *q, size_t host, char *out, size_t size,
+    struct ferr *e)
 {
+	size_t	i;
 	int	rc;
 
+	q->pinned = 1;
+	for (i = 0; i < q->relay.n; i++)	/* no other host is tried */
+		relay_tried(&q->relay, i);
+	if (host < q->hc->nhosts) {
+		conf_pick(q->hc, host);
+		q->trust.npins = q->hc->npins;
+		q->chosen = 1;
+		if (host != 0)
+			net_conn_free(&q->early);
+	}
 	if (session(q, e) == -1)
 		return -1;
 	rc = smtp_check(q->s, e);	/* a pipelined AUTH's reply */

@@ -12,6 +12,7 @@
 #include "confine.h"
 #include "ferr.h"
 #include "net.h"
+#include "relay.h"
 #include "report.h"
 #include "smtp.h"
 #include "spool.h"
@@ -49,6 +50,13 @@ struct queue {			/* caller owns it; fields private */
 	struct net_conn		 early;		/* queue_early's */
 	struct report_state	 seen;		/* saved by queue_end */
 	struct confine		 cf;		/* smtp_set_ready's */
+	/* issue 26: the smart hosts, in order (relay.h) */
+	struct conf		*hc;		/* conf with the host in use */
+	struct relay		 relay;
+	int			 chosen;	/* hc's host is the one to use */
+	int			 pinned;	/* -bv: that host only */
+	int			 host_bad;	/* it failed: the next one */
+	struct ferr		 host_err;
 };
 
 /* What became of one message in one attempt. */
@@ -102,10 +110,13 @@ void	queue_result_free(struct queue_result *res);
  */
 int	queue_run(struct queue *q, int force, struct ferr *e);
 /*
- * Connect, go through TLS and AUTH as a delivery would, describe the
- * session into out (smtp_describe) and quit. For -bv.
+ * Connect to smart host number host (conf.h hosts[]), go through TLS
+ * and AUTH as a delivery would, describe the session into out
+ * (smtp_describe) and quit. For -bv; no other host is tried, and no
+ * hold is recorded.
  */
-int	queue_verify(struct queue *q, char *out, size_t size, struct ferr *e);
+int	queue_verify(struct queue *q, size_t host, char *out, size_t size,
+	    struct ferr *e);
 /*
  * Make the bounces that are due (bounce_run), when queue_deliver left
  * one owed or in a queue run, then deliver the ones made.

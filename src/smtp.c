@@ -771,16 +771,29 @@ greeting_fail(struct smtp_session *s, struct ferr *e)
 }
 
 /*
- * The password or token: password_command's first line, run here so
- * that it runs only when a session needs AUTH, once per session.
+ * With confinement (smtp_set_ready), every host's password or token is
+ * got before the first byte is read, while files and password_command
+ * are still in reach: a later session may go to any of them. One that
+ * cannot be got fails its own host's AUTH only, when that comes.
  */
 static int
-get_secret(const struct conf *c, char *pass, size_t size, struct ferr *e)
+get_secrets(struct smtp_session *s, const struct conf *c, struct ferr *e)
 {
-	if (c->password_command[0] != '\0')
-		return secret_run(c->password_command, c->timeout, pass, size,
-		    e);
-	return conf_password(c, pass, size, e);	/* read now, not kept */
+	size_t	i;
+
+	for (i = 0; i < c->nhosts; i++) {
+		if (c->hosts[i].user[0] == '\0' || (s->has_secret & 1u << i))
+			continue;
+		if (conf_secret(c, i, s->secret[i], sizeof(s->secret[i]),
+		    &s->secret_err[i]) == 0)
+			s->has_secret |= 1u << i;
+		else if (i == c->host) {
+			*e = s->secret_err[i];
+			return -1;
+		}
+	}
+	s->secrets_got = 1;
+	return 0;
 }
 
 static int
@@ -802,10 +815,15 @@ authenticate(struct smtp_session *s, struct ferr *e)
 		    "the AUTH that `auth` allows (%s): set `auth` to one it "
 		    "offers: %s", allowed, offered[0] ? offered : "(none)");
 	}
-	if (s->has_secret)
-		memcpy(pass, s->secret, sizeof(pass));
-	else if (get_secret(s->conf, pass, sizeof(pass), e) == -1)
+	if (s->has_secret & 1u << s->conf->host)
+		memcpy(pass, s->secret[s->conf->host], sizeof(pass));
+	else if (s->secrets_got && s->conf->host < s->conf->nhosts) {
+		/* confined: too late to read it */
+		*e = s->secret_err[s->conf->host];
 		return -1;
+	} else if (conf_secret(s->conf, s->conf->host, pass, sizeof(pass),
+	    e) == -1)
+		return -1;	/* read now, not kept */
 	if (mech == CONF_AUTH_PLAIN && pipelining(s))
 		rc = auth_pipelined(s, pass, e);
 	else
@@ -852,11 +870,9 @@ open_session(struct smtp_session *s, struct net_conn *early,
 	tls_init(&s->conn, s->fd, c->timeout);
 	if (s->cache_dirfd != -1)
 		tls_cache(&s->conn, s->cache_dirfd, c->smarthost, c->port);
-	if (s->ready_fn != NULL && c->user[0] != '\0' && !s->has_secret) {
-		if (get_secret(c, s->secret, sizeof(s->secret), e) == -1)
-			return -1;
-		s->has_secret = 1;
-	}
+	if (s->ready_fn != NULL && !s->secrets_got &&
+	    get_secrets(s, c, e) == -1)
+		return -1;
 	if (s->ready_fn != NULL)
 		s->ready_fn(s->ready_arg, s->fd);
 	if (c->tls == CONF_TLS_IMPLICIT &&
@@ -893,6 +909,7 @@ smtp_set_ready(struct smtp_session *s, smtp_ready_fn *fn, void *arg)
 	s->ready_arg = arg;
 	plat_wipe(s->secret, sizeof(s->secret));
 	s->has_secret = 0;
+	s->secrets_got = 0;
 }
 
 int
@@ -1090,6 +1107,9 @@ wait_break(struct smtp_session *s, const struct ferr *e, int unsure)
 		t = s->wait[s->whead].t;
 		if (t == NULL || t->done)
 			continue;
+		t->broke = 1;
+		/* its end went out: the server may have taken it */
+		t->unsure = t->all_sent && (t->go || t->chunks > 0);
 		if (unsure) {
 			t->why = *e;
 			t->failed = 1;	/* txn_end forgets the RCPT codes */

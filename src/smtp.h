@@ -137,6 +137,11 @@ struct smtp_txn {
 	int			 done;	/* every reply is in, or never comes */
 	int			 rc;	/* when done: 0 taken (2xx rcpts) */
 	int			 auth;	/* when done: AUTH's refusal decided */
+	/* when done: the session broke (network, timeout, 421, replies out
+	 * of step) before all of its replies were read */
+	int			 broke;
+	/* when broke: its end of data went out, so the server may hold it */
+	int			 unsure;
 	struct ferr		 why;	/* when rc is -1 */
 	char			 reply[SMTP_REPLY_LINE_SIZE];	/* the last */
 	/* private */
@@ -173,8 +178,11 @@ struct smtp_session {			/* caller owns it; fields private */
 	void			*done_arg;
 	smtp_ready_fn		*ready_fn;	/* smtp_set_ready */
 	void			*ready_arg;
-	int			 has_secret;	/* kept for ready_fn */
-	char			 secret[SECRET_SIZE];
+	/* kept for ready_fn: each host's, a bit each in has_secret */
+	unsigned		 has_secret;
+	int			 secrets_got;	/* tried every host's */
+	char			 secret[CONF_HOSTS_MAX][SECRET_SIZE];
+	struct ferr		 secret_err[CONF_HOSTS_MAX];
 	char			 peer[NET_PEER_SIZE];
 	struct smtp_ext		 ext;
 	/* EHLO's refusal when the session fell back to HELO; or "" */
@@ -238,9 +246,10 @@ void	smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg);
 /*
  * Have fn called by each smtp_open once it is connected, before a byte
  * is read, so that the caller can give up what parsing the network
- * needs not (confine_ready). With fn set, the password or token is got
- * before fn's first call and kept for the later sessions, which may
- * no longer read a file or run password_command; fn NULL wipes it.
+ * needs not (confine_ready). With fn set, the password or token of
+ * every smart host in the config is got before fn's first call and
+ * kept for the later sessions, to any of them, which may no longer
+ * read a file or run password_command; fn NULL wipes them.
  */
 void	smtp_set_ready(struct smtp_session *s, smtp_ready_fn *fn, void *arg);
 /*

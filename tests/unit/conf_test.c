@@ -877,6 +877,101 @@ test_env(struct t *t)
 	    "env: none set: no smarthost");
 }
 
+/* issue 26: smart host blocks, in a file and in the environment */
+static void
+test_hosts(struct t *t)
+{
+	char		 dir[] = "/tmp/ferry-hosts-XXXXXX";
+	char		 cf[256], pw2[256], got[CONF_PASS_SIZE];
+	char		*env[] = { "FERRY_SMARTHOST=a.example",
+	    "FERRY_USER=ua", "FERRY_PASSWORD_FILE=/run/a",
+	    "FERRY_SMARTHOST_2=b.example", "FERRY_TLS_2=starttls",
+	    "FERRY_USER_2=ub", "FERRY_PASSWORD_FILE_2=/run/b",
+	    "FERRY_TIMEOUT_2=5", "FERRY_FAILOVER_HOLD=1m", NULL };
+	char		*envpw[] = { "FERRY_SMARTHOST=a.example",
+	    "FERRY_SMARTHOST_2=b.example", "FERRY_PASSWORD_2=hunter2", NULL };
+	struct conf	 c;
+	struct ferr	 e;
+	int		 rc;
+
+	rc = parse(&c, "tls starttls\nsmarthost a.example\nuser ua\n"
+	    "password pa\ntimeout 9\nsmarthost b.example\nport 2465\n"
+	    "failover_hold 2s\n", &e);
+	T_OK(t, rc == 0 && conf_finish(&c, &e) == 0, "two hosts: finish");
+	T_OK(t, c.nhosts == 2 && c.host == 0, "two hosts: counted");
+	T_STREQ(t, c.smarthost, "a.example", "two hosts: the first in use");
+	T_OK(t, c.tls == CONF_TLS_STARTTLS && c.port == 587 &&
+	    strcmp(c.user, "ua") == 0, "keys before the first belong to it");
+	T_OK(t, c.timeout == 9 && c.failover_hold == 2,
+	    "global keys anywhere");
+	conf_pick(&c, 1);
+	T_STREQ(t, c.smarthost, "b.example", "pick: the second");
+	T_OK(t, c.host == 1 && c.port == 2465 && c.tls == CONF_TLS_IMPLICIT &&
+	    c.user[0] == '\0' && !c.has_password && c.auth == CONF_AUTH_ALL,
+	    "a second block inherits nothing (no credential moves)");
+	conf_pick(&c, 0);
+	T_OK(t, c.has_password && strcmp(c.user, "ua") == 0, "pick: back");
+
+	rc = parse(&c, "smarthost a\nsmarthost b\nsmarthost c\n"
+	    "smarthost d\n", &e);
+	T_OK(t, rc == 0 && conf_finish(&c, &e) == 0 && c.nhosts == 4,
+	    "four hosts");
+	rc = parse(&c, "smarthost a\nsmarthost b\nsmarthost c\n"
+	    "smarthost d\nsmarthost e\n", &e);
+	check_err(t, rc, &e, "more than 4 smart hosts", "a fifth host");
+	rc = parse(&c, "smarthost a.example\nsmarthost b.example\n"
+	    "user ub\n", &e);
+	check_err(t, rc == 0 ? conf_finish(&c, &e) : rc, &e,
+	    "user ub has no password", "each block is checked");
+	rc = parse(&c, "smarthost a.example\nfailover_hold 0\n", &e);
+	T_OK(t, rc == 0 && c.failover_hold == 0, "failover_hold 0");
+	rc = parse(&c, "failover_hold 8d\n", &e);
+	check_err(t, rc, &e, "failover_hold", "failover_hold too long");
+	conf_init(&c);
+	T_OK(t, c.failover_hold == 300, "failover_hold: 5m by default");
+
+	/* each host's own password, read for it alone */
+	if (mkdtemp(dir) == NULL) {
+		T_OK(t, 0, "mkdtemp");
+		return;
+	}
+	T_OK(t, put(pw2, sizeof(pw2), dir, "pw2", "Tr0ub4dor-two\n",
+	    0600) == 0, "write pw2");
+	snprintf(got, sizeof(got), "smarthost a.example\nuser ua\n"
+	    "password " TPASS "\nsmarthost b.example\nuser ub\n"
+	    "password_file %s\nsmarthost c.example\nuser uc\n"
+	    "password s3cret-three\n", pw2);
+	T_OK(t, put(cf, sizeof(cf), dir, "ferry.conf", got, 0600) == 0,
+	    "write config");
+	rc = load(&c, cf, &e);
+	T_OK(t, rc == 0 && c.nhosts == 3, "load: three hosts");
+	T_OK(t, c.hosts[0].password[0] == '\0' &&
+	    c.hosts[2].password[0] == '\0', "load: no password kept");
+	T_OK(t, conf_secret(&c, 0, got, sizeof(got), &e) == 0 &&
+	    strcmp(got, TPASS) == 0, "secret of host 1: its password line");
+	T_OK(t, conf_secret(&c, 1, got, sizeof(got), &e) == 0 &&
+	    strcmp(got, "Tr0ub4dor-two") == 0, "secret of host 2: its file");
+	T_OK(t, conf_secret(&c, 2, got, sizeof(got), &e) == 0 &&
+	    strcmp(got, "s3cret-three") == 0, "secret of host 3: its line");
+	conf_pick(&c, 2);
+	T_OK(t, pw_is(&c, "s3cret-three"), "conf_password: the host's own");
+	unlink(cf);
+	unlink(pw2);
+	rmdir(dir);
+
+	conf_init(&c);
+	T_OK(t, conf_load_env(&c, env, &e) == 0, "env: two hosts load");
+	T_OK(t, c.nhosts == 2 && strcmp(c.hosts[1].smarthost, "b.example") ==
+	    0 && c.hosts[1].port == 587 && strcmp(c.hosts[1].user, "ub") == 0 &&
+	    strcmp(c.hosts[1].password_file, "/run/b") == 0,
+	    "env: FERRY_*_2 keys are the second host's");
+	T_OK(t, c.timeout == 60 && c.failover_hold == 60,
+	    "env: a global key takes no suffix");
+	conf_init(&c);
+	check_err(t, conf_load_env(&c, envpw, &e), &e, "FERRY_PASSWORD_FILE_2",
+	    "env: FERRY_PASSWORD_2 refused");
+}
+
 void
 conf_test(struct t *t)
 {
@@ -888,4 +983,5 @@ conf_test(struct t *t)
 	test_authinfo(t);
 	test_load(t);
 	test_env(t);
+	test_hosts(t);
 }

@@ -27,6 +27,7 @@ main(void)
 		{ "dsn", dsn_test },
 		{ "limit", limit_test },
 		{ "msg", msg_test },
+		{ "relay", relay_test },
 		{ "report", report_test },
 		{ "serve", serve_test },
 		{ "smtp", smtp_test },

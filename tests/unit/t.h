@@ -25,6 +25,7 @@ void	confine_test(struct t *);
 void	dsn_test(struct t *);
 void	limit_test(struct t *);
 void	msg_test(struct t *);
+void	relay_test(struct t *);
 void	report_test(struct t *);
 void	serve_test(struct t *);
 void	smtp_test(struct t *);
