@@ -1706,9 +1706,11 @@ cli_main(int argc, char **argv)
 	if (o.mode == MODE_CHECK)
 		return check_main(&o);
 	/*
-	 * ferry keeps no per-host status, so hoststat has nothing to show
-	 * and purgestat nothing to purge; FreeBSD's daily periodic runs
-	 * both through mailer.conf and takes output as trouble.
+	 * ferry's only per-host status is the smart hosts' holds
+	 * (host-state, with several hosts), nothing like sendmail's
+	 * hoststat; and purgestat has nothing to purge. FreeBSD's daily
+	 * periodic runs both through mailer.conf and takes output as
+	 * trouble.
 	 */
 	if (o.mode == MODE_HOSTSTAT)
 		return EX_OK;

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -780,7 +781,7 @@ static const struct key keys[] = {
 void
 conf_init(struct conf *c)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct conf, hosts));
 	c->tls = CONF_TLS_IMPLICIT;
 	c->tls_builtin_ca = 1;
 	c->confine = 1;
@@ -1177,6 +1178,13 @@ hosts_close(struct conf *c)
 }
 
 void
+conf_copy(struct conf *dst, const struct conf *src)
+{
+	memcpy(dst, src, offsetof(struct conf, hosts) +
+	    src->nhosts * sizeof(src->hosts[0]));
+}
+
+void
 conf_pick(struct conf *c, size_t i)
 {
 	host_load(c, &c->hosts[i]);
@@ -1421,7 +1429,7 @@ wipe_passwords(struct conf *c)
 	size_t	i;
 
 	plat_wipe(c->password, sizeof(c->password));
-	for (i = 0; i < CONF_HOSTS_MAX; i++)
+	for (i = 0; i < c->nhosts; i++)
 		plat_wipe(c->hosts[i].password, sizeof(c->hosts[i].password));
 }
 
@@ -1594,7 +1602,8 @@ conf_password(const struct conf *c, char *out, size_t size,
 	if (rc == 0 && copy_str(out, size, t->password,
 	    strlen(t->password)) == -1)
 		rc = ferr_set(e, FE_SOFTWARE, 0, "password too long");
-	plat_wipe(t, sizeof(*t));
+	plat_wipe(t, offsetof(struct conf, hosts) +
+	    t->nhosts * sizeof(t->hosts[0]));
 	free(t);
 	if (rc == -1)
 		plat_wipe(out, size);
@@ -1608,16 +1617,16 @@ conf_secret(const struct conf *c, size_t i, char *out, size_t size,
 	struct conf	*t;
 	int		 rc;
 
+	if (i == c->host || i >= c->nhosts)	/* c's own fields */
+		return c->password_command[0] != '\0' ?
+		    secret_run(c->password_command, c->timeout, out, size, e) :
+		    conf_password(c, out, size, e);
 	if ((t = malloc(sizeof(*t))) == NULL)
 		return ferr_set(e, FE_OS, errno, "password");
-	memcpy(t, c, sizeof(*t));
-	if (i < t->nhosts)	/* else c was never loaded: its fields */
-		conf_pick(t, i);
-	if (t->password_command[0] != '\0')
-		rc = secret_run(t->password_command, t->timeout, out, size, e);
-	else
-		rc = conf_password(t, out, size, e);
-	plat_wipe(t, sizeof(*t));
+	conf_copy(t, c);
+	conf_pick(t, i);
+	rc = conf_secret(t, i, out, size, e);
+	plat_wipe(t, offsetof(struct conf, hosts));
 	free(t);
 	return rc;
 }
@@ -1629,7 +1638,7 @@ conf_wipe(struct conf *c)
 
 	wipe_passwords(c);
 	c->has_password = 0;
-	for (i = 0; i < CONF_HOSTS_MAX; i++)
+	for (i = 0; i < c->nhosts; i++)
 		c->hosts[i].has_password = 0;
 }
 

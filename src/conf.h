@@ -100,11 +100,15 @@ struct conf {
 	unsigned	send_rate;	/* messages a minute; 0 = unpaced */
 	int		quota_defer;	/* quota_replies defer (1) | bounce */
 	/* issue 26: failover */
-	struct conf_host hosts[CONF_HOSTS_MAX];	/* in order; after load */
 	size_t		nhosts;		/* blocks closed so far, then all */
 	size_t		host;		/* the one in the fields above */
 	int		hosts_done;	/* conf_finish closed the last block */
 	unsigned	failover_hold;	/* seconds; default 5m; 0 = none */
+	/*
+	 * Last, so that the entries past nhosts are never written: with
+	 * one host the others' 17 KB are not even touched (peak RSS).
+	 */
+	struct conf_host hosts[CONF_HOSTS_MAX];	/* in order; after load */
 };
 
 /*
@@ -170,6 +174,8 @@ int	conf_load_env(struct conf *c, char *const *envp, struct ferr *e);
 int	conf_tls_port(const struct conf *c, struct ferr *e);
 /* Make hosts[i] (i < c->nhosts) the one in c's host fields. */
 void	conf_pick(struct conf *c, size_t i);
+/* *dst = *src, without the unused host entries. */
+void	conf_copy(struct conf *dst, const struct conf *src);
 /*
  * The password of a loaded config, read now from where it says (the
  * config's own `password` line, password_file or the authinfo entry)

@@ -102,14 +102,17 @@ queue_init(struct queue *q, const struct conf *c, struct spool *sp,
 		ferr_set(e, FE_OS, errno, "config");
 		goto fail;
 	}
-	memcpy(q->hc, c, sizeof(*q->hc));
+	conf_copy(q->hc, c);
 	relay_init(&q->relay, c);
 	if (sp != NULL && relay_load(&q->relay, sp, e) == -1)
 		log_warn("%s", e->text);	/* then nothing is held */
 	if (trust_load(q, e) == -1)
 		goto fail;
-	/* about 100 KB of buffers: the heap, not the stack */
-	if ((q->s = malloc(sizeof(*q->s))) == NULL ||
+	/*
+	 * About 180 KB of buffers: the heap, not the stack. calloc: its
+	 * own mmap, zero pages that stay untouched until used.
+	 */
+	if ((q->s = calloc(1, sizeof(*q->s))) == NULL ||
 	    (q->fly = calloc(SMTP_WINDOW + 1, sizeof(*q->fly))) == NULL) {
 		ferr_set(e, FE_OS, errno, "session");
 		goto fail;
@@ -278,7 +281,7 @@ host_down(struct queue *q, const struct ferr *why)
 {
 	struct ferr	e;
 	size_t		next;
-	unsigned	hold = 0;
+	unsigned	hold;
 	long long	now = (long long)time(NULL);
 
 	q->chosen = 0;
@@ -338,7 +341,7 @@ static int
 session(struct queue *q, struct ferr *e)
 {
 	unsigned cap = q->conf->max_messages_per_session;
-	struct ferr	ferr;
+	struct ferr	se;
 
 	if (q->throttled) {	/* it asked: nothing more this run */
 		*e = q->throttle_err;
@@ -363,8 +366,8 @@ session(struct queue *q, struct ferr *e)
 	}
 	if (!q->pinned)
 		relay_ok(&q->relay, q->hc->host);
-	if (q->sp != NULL && relay_save(&q->relay, q->sp, &ferr) == -1)
-		log_warn("%s", ferr.text);
+	if (q->sp != NULL && relay_save(&q->relay, q->sp, &se) == -1)
+		log_warn("%s", se.text);
 	q->open = 1;
 	q->sessions++;
 	q->in_session = 0;
@@ -486,6 +489,22 @@ heed(struct queue *q, const char *text)
 	    q->open ? smtp_peer(q->s) : "smart host", text);
 }
 
+/*
+ * The reason a message waits, for mailq: with several smart hosts it
+ * names the one that gave it.
+ */
+static void
+note_error(const struct queue *q, struct spool_env *env, const char *text)
+{
+	const char	*host = q->hc->smarthost;
+
+	if (q->relay.n > 1 && strncmp(text, host, strlen(host)) != 0)
+		snprintf(env->error, sizeof(env->error), "%s: %s",
+		    q->relay.h[q->hc->host].name, text);
+	else
+		snprintf(env->error, sizeof(env->error), "%s", text);
+}
+
 /* Decide each pending recipient's state from the replies. */
 static void
 sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
@@ -519,8 +538,7 @@ sort_out(struct queue *q, struct spool_env *env, struct smtp_rcpt *r,
 			log_rcpt(q, env, sr->addr, "bounced", r[i].text, now);
 		} else {
 			res->pending++;
-			snprintf(env->error, sizeof(env->error), "%s",
-			    r[i].text);
+			note_error(q, env, r[i].text);
 			log_rcpt(q, env, sr->addr, "deferred", r[i].text, now);
 		}
 	}
@@ -782,7 +800,7 @@ land(struct queue *q, struct queue_flight *f)
 			log_rcpt(q, env, f->r[i].addr, "deferred",
 			    res->why.text, f->now);
 		}
-		snprintf(env->error, sizeof(env->error), "%s", res->why.text);
+		note_error(q, env, res->why.text);
 	}
 	copy_back(f);
 	if (spool_env_pending(env) > 0 && !f->again)

@@ -905,9 +905,13 @@ smtp_set_done(struct smtp_session *s, smtp_done_fn *fn, void *arg)
 void
 smtp_set_ready(struct smtp_session *s, smtp_ready_fn *fn, void *arg)
 {
+	size_t	i;
+
 	s->ready_fn = fn;
 	s->ready_arg = arg;
-	plat_wipe(s->secret, sizeof(s->secret));
+	for (i = 0; i < CONF_HOSTS_MAX; i++)	/* the others: untouched */
+		if (s->has_secret & 1u << i)
+			plat_wipe(s->secret[i], sizeof(s->secret[i]));
 	s->has_secret = 0;
 	s->secrets_got = 0;
 }

@@ -167,7 +167,7 @@ typedef void smtp_ready_fn(void *arg, int fd);
 /* Called when a message's outcome is known (t done), once for each. */
 typedef void smtp_done_fn(void *arg, struct smtp_txn *t);
 
-struct smtp_session {			/* caller owns it; fields private */
+struct smtp_session {	/* caller owns it, zeroed (calloc) first; fields private */
 	const struct conf	*conf;
 	const struct tls_trust	*trust;
 	smtp_trace_fn		*trace;

@@ -7,7 +7,7 @@
 #   main     delivery (465, 587; PLAIN, LOGIN, CRAM-MD5) through
 #            mailwrapper(8), -odq/-q, mailq, newaliases, -bv, the setgid
 #            model, a subset of t_71's hardening, flock, syslog, the
-#            periodic-style report
+#            periodic-style report, failover to a second smart host
 #   crash1   queue one message with -odq, say so, wait to be killed
 #   crash2   queue one message for each of two stalling fault servers,
 #            start both deliveries, check what the kernel shows of a
@@ -124,6 +124,36 @@ main_delivery() {
 	check "sendmail -bv (mailwrapper): exit 0" /usr/sbin/sendmail -bv
 	check "hoststat and purgestat: exit 0, no output" eval \
 	    '[ -z "$(/usr/sbin/hoststat; /usr/sbin/purgestat)" ]'
+}
+
+# failover (issue 26): the first smart host hangs up after the connect,
+# when the process is already in capability mode: no new connect, so
+# the message waits; the hold sends the next run to the second host
+main_failover() {
+	fo=$ETC/ferry/fo.conf
+	fst=/var/spool/ferry-fo/host-state
+	msg bsdfo1 | ferry -C $fo -v bsdfo1@$D > /tmp/fo.out 2>&1
+	check "failover: first host hangs up after connect: exit 0" \
+	    eval 'cat /tmp/fo.out; [ $? -eq 0 ]'
+	check "failover: capability mode: it waits for the next run" eval \
+	    'has /tmp/fo.out "no new connection in capability mode" &&
+	    ferry -C $fo -bp | sed -n /bsdfo1@/p | read x'
+	check "failover: host-state holds the first host" eval \
+	    'cat $fst; has $fst ":$(kenv -q ferry.fdown) 1 "'
+	check "failover: the next -q: exit 0" ferry -C $fo -q
+	check "failover: ... went to the second host, none left" \
+	    eval '[ -z "$(ls /var/spool/ferry-fo | sed -n /^q/p)" ]'
+	check "failover: a send while the first is held: exit 0, sent" eval \
+	    'msg bsdfo2 | ferry -C $fo -v bsdfo2@$D > /tmp/fo2.out 2>&1 &&
+	    cat /tmp/fo2.out && has /tmp/fo2.out "status=sent" &&
+	    ! has /tmp/fo2.out "capability mode"'
+	ferry -C $fo -bv > /tmp/bv.out 2> /tmp/bv.err
+	check "failover: -bv checks each host: one fails, exit non-zero" \
+	    [ $? -ne 0 ]
+	check "failover: -bv: the second host's line, the first's error" eval \
+	    'cat /tmp/bv.out /tmp/bv.err; has /tmp/bv.out "TLS 1.2 (cipher" &&
+	    has /tmp/bv.err "smart host 1," &&
+	    has /tmp/bv.err "1 of 2 smart hosts failed"'
 }
 
 main_setgid() {
@@ -284,6 +314,7 @@ recover() {
 case $group in
 main)
 	main_delivery
+	main_failover
 	main_setgid
 	main_spool
 	main_report
