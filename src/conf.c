@@ -300,46 +300,49 @@ yesno_parse(const char *v, int *out)
 	return NULL;
 }
 
+/*
+ * Where each host field is in struct conf and in struct conf_host: one
+ * list, so that saving and loading a block cannot miss a field.
+ */
+#define HOST_FIELD(f)	{ offsetof(struct conf, f), \
+	    offsetof(struct conf_host, f), sizeof(((struct conf_host *)0)->f) }
+static const struct {
+	size_t	in_conf, in_host, size;
+} host_fields[] = {
+	HOST_FIELD(smarthost), HOST_FIELD(port), HOST_FIELD(tls),
+	HOST_FIELD(pins), HOST_FIELD(npins), HOST_FIELD(tls_server_name),
+	HOST_FIELD(auth), HOST_FIELD(user), HOST_FIELD(password),
+	HOST_FIELD(has_password), HOST_FIELD(password_file),
+	HOST_FIELD(authinfo), HOST_FIELD(password_command),
+};
+#undef HOST_FIELD
+
+/* Copy the host fields from a conf to a conf_host (to_host) or back. */
+static void
+host_move(void *dst, const void *src, int to_host)
+{
+	size_t	i, d, f;
+
+	for (i = 0; i < sizeof(host_fields) / sizeof(host_fields[0]); i++) {
+		d = to_host ? host_fields[i].in_host : host_fields[i].in_conf;
+		f = to_host ? host_fields[i].in_conf : host_fields[i].in_host;
+		memcpy((char *)dst + d, (const char *)src + f,
+		    host_fields[i].size);
+	}
+}
+
 /* The host fields of c into h. */
 static void
 host_save(const struct conf *c, struct conf_host *h)
 {
-	memcpy(h->smarthost, c->smarthost, sizeof(h->smarthost));
-	h->port = c->port;
-	h->tls = c->tls;
-	memcpy(h->pins, c->pins, sizeof(h->pins));
-	h->npins = c->npins;
-	memcpy(h->tls_server_name, c->tls_server_name,
-	    sizeof(h->tls_server_name));
-	h->auth = c->auth;
-	memcpy(h->user, c->user, sizeof(h->user));
-	memcpy(h->password, c->password, sizeof(h->password));
-	h->has_password = c->has_password;
-	memcpy(h->password_file, c->password_file, sizeof(h->password_file));
-	memcpy(h->authinfo, c->authinfo, sizeof(h->authinfo));
-	memcpy(h->password_command, c->password_command,
-	    sizeof(h->password_command));
+	host_move(h, c, 1);
 }
 
 /* h into the host fields of c. */
 static void
 host_load(struct conf *c, const struct conf_host *h)
 {
-	memcpy(c->smarthost, h->smarthost, sizeof(c->smarthost));
-	c->port = h->port;
-	c->tls = h->tls;
-	memcpy(c->pins, h->pins, sizeof(c->pins));
-	c->npins = h->npins;
-	memcpy(c->tls_server_name, h->tls_server_name,
-	    sizeof(c->tls_server_name));
-	c->auth = h->auth;
-	memcpy(c->user, h->user, sizeof(c->user));
-	memcpy(c->password, h->password, sizeof(c->password));
-	c->has_password = h->has_password;
-	memcpy(c->password_file, h->password_file, sizeof(c->password_file));
-	memcpy(c->authinfo, h->authinfo, sizeof(c->authinfo));
-	memcpy(c->password_command, h->password_command,
-	    sizeof(c->password_command));
+	host_move(c, h, 0);
 }
 
 /* A new block: the host fields as conf_init leaves them. */
@@ -680,15 +683,22 @@ key_retry(struct conf *c, const char *v)
 	return NULL;
 }
 
+/* A duration of at most a week, or "0": off. */
+static const char *
+duration_or_off(const char *v, unsigned *out)
+{
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return NULL;
+	}
+	return duration_parse(v, 7 * 86400, out);
+}
+
 /* bounce_window DURATION: one bounce per sender per window; 0 = off */
 static const char *
 key_bounce_window(struct conf *c, const char *v)
 {
-	if (strcmp(v, "0") == 0) {
-		c->bounce_window = 0;
-		return NULL;
-	}
-	return duration_parse(v, 7 * 86400, &c->bounce_window);
+	return duration_or_off(v, &c->bounce_window);
 }
 
 static const char *
@@ -724,11 +734,7 @@ key_send_rate(struct conf *c, const char *v)
 static const char *
 key_failover_hold(struct conf *c, const char *v)
 {
-	if (strcmp(v, "0") == 0) {
-		c->failover_hold = 0;
-		return NULL;
-	}
-	return duration_parse(v, 7 * 86400, &c->failover_hold);
+	return duration_or_off(v, &c->failover_hold);
 }
 
 /* quota_replies defer | bounce: what a sending-quota 5xx does */
@@ -1191,22 +1197,30 @@ conf_pick(struct conf *c, size_t i)
 	c->host = i;
 }
 
-int
-conf_finish(struct conf *c, struct ferr *e)
+/* Run fn on each host's block in turn; hosts[0] is left in c's fields. */
+static int
+hosts_each(struct conf *c, int (*fn)(struct conf *, struct ferr *),
+    struct ferr *e)
 {
 	size_t	i;
 
-	if (c->hosts_done)	/* the host fields are the truth for theirs */
-		host_save(c, &c->hosts[c->host]);
 	hosts_close(c);
 	for (i = 0; i < c->nhosts; i++) {
 		conf_pick(c, i);
-		if (host_finish(c, e) == -1)
+		if (fn(c, e) == -1)
 			return -1;
 		host_save(c, &c->hosts[i]);
 	}
 	conf_pick(c, 0);
 	return 0;
+}
+
+int
+conf_finish(struct conf *c, struct ferr *e)
+{
+	if (c->hosts_done)	/* the host fields are the truth for theirs */
+		host_save(c, &c->hosts[c->host]);
+	return hosts_each(c, host_finish, e);
 }
 
 /*
@@ -1404,21 +1418,13 @@ host_settle(struct conf *c, struct ferr *e)
 static int
 conf_settle(struct conf *c, struct ferr *e)
 {
-	size_t	i;
-
 	if (path_resolve(c->tls_ca_file, sizeof(c->tls_ca_file), c->path,
 	    "tls_ca_file", e) == -1 ||
 	    path_resolve(c->aliases, sizeof(c->aliases), c->path,
 	    "aliases", e) == -1)
 		return -1;
-	hosts_close(c);
-	for (i = 0; i < c->nhosts; i++) {
-		conf_pick(c, i);
-		if (host_settle(c, e) == -1)
-			return -1;
-		host_save(c, &c->hosts[i]);
-	}
-	conf_pick(c, 0);
+	if (hosts_each(c, host_settle, e) == -1)
+		return -1;
 	return conf_finish(c, e);
 }
 

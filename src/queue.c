@@ -726,7 +726,8 @@ next_batch(struct queue_flight *f)
 
 /*
  * f failed for the host's sake, not the message's: AUTH was refused,
- * or the session broke. With another host left, the host is held and
+ * the host asked to slow down, or the session broke. With another
+ * host left, the host is held and
  * the session ends, and f goes to the next host in this run, as if
  * never sent (launch); unless its end of data went out before the
  * break: the server may hold it, so it waits for a later run.
@@ -736,7 +737,8 @@ fail_over(struct queue *q, struct queue_flight *f)
 {
 	size_t	i;
 
-	if (!(f->t.auth || f->t.broke) || !other_host(q))
+	if (!(f->t.auth || f->t.broke ||
+	    limit_reply(f->t.why.text) == LIMIT_THROTTLE) || !other_host(q))
 		return 0;
 	if (!q->host_bad) {
 		q->host_bad = 1;
