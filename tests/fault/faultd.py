@@ -208,6 +208,7 @@ class Rules:
 		self.sessions = 0
 		self.nostarttls = False
 		self.noauth = False
+		self.authoptional = False	# AUTH offered, not required
 		self.scram_forge = False	# --provider scram: bad v=
 		self.chunking = False	# offer CHUNKING (RFC 3030)
 		self.inject = None
@@ -237,8 +238,8 @@ def parse_rules(text):
 				raise RuleError("line %d: sessions wants a number" %
 				    lineno)
 			r.sessions = int(rest)
-		elif word in ("nostarttls", "noauth", "scram-forge",
-		    "chunking") and not rest:
+		elif word in ("nostarttls", "noauth", "authoptional",
+		    "scram-forge", "chunking") and not rest:
 			word = word.replace("-", "_")
 			setattr(r, word, True)
 		elif word == "inject-after-starttls" and rest:
@@ -1097,7 +1098,8 @@ class Session:
 		self.reply(501, "5.7.0 Authentication aborted")
 
 	def need_auth(self):
-		if not self.args.user or self.authed or self.rules.noehlo:
+		if not self.args.user or self.authed or self.rules.noehlo or \
+		    self.rules.authoptional:
 			return False
 		if self.args.tls == "starttls" and not self.tls:
 			self.reply(530, "5.7.0 Must issue a STARTTLS command first")

@@ -533,6 +533,13 @@ check "drop: logged" has none "reply dropped: 250 2.0.0 Ok"
 rules none noehlo
 check "noehlo: EHLO 502, HELO 250" is "502 250 221 closed" \
     client dialog "$P_NONE" "EHLO a\r\n" "HELO a\r\n" "QUIT\r\n"
+rules none authoptional
+check "authoptional: MAIL and RCPT without AUTH, AUTH still offered" is \
+    "250 250 250 221 closed" client dialog "$P_NONE" "EHLO a\r\n" \
+    "MAIL FROM:<s@ferry.test>\r\n" "RCPT TO:<r@ferry.test>\r\n" \
+    "QUIT\r\n"
+check "authoptional: AUTH offered" is "8bitmime auth pipelining size" \
+    eval "client ehlo-keywords none $P_NONE | tr A-Z a-z"
 rules none "rset drop x"
 client dialog "$P_NONE" "" >/dev/null
 check "drop takes no argument" has none "drop takes no argument"
