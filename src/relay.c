@@ -20,9 +20,17 @@ relay_init(struct relay *r, const struct conf *c)
 		    c->hosts[i].smarthost, c->hosts[i].port);
 }
 
+/* A name monitoring may print as it is (a Prometheus label). */
+static int
+name_ok(const char *n)
+{
+	return n[0] != '\0' && n[strspn(n, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]")] == '\0';
+}
+
 /* One "host:port FAILS UNTIL" line of len bytes. */
 static void
-parse_line(struct relay *r, const char *p, size_t len)
+parse_line(struct relay *r, int any, const char *p, size_t len)
 {
 	char		 line[RELAY_NAME_SIZE + 48], name[RELAY_NAME_SIZE];
 	unsigned	 fails;
@@ -36,6 +44,8 @@ parse_line(struct relay *r, const char *p, size_t len)
 	/* RELAY_NAME_SIZE - 1 == 263: the name cannot overrun */
 	if (sscanf(line, "%263s %u %lld", name, &fails, &until) != 3)
 		return;
+	if (any && name_ok(name) && r->n < CONF_HOSTS_MAX)
+		snprintf(r->h[r->n++].name, sizeof(r->h[0].name), "%s", name);
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->h[i].name, name) == 0) {
 			r->h[i].fails = fails;
@@ -47,11 +57,12 @@ void
 relay_parse(struct relay *r, const char *text, size_t len)
 {
 	const char	*end = text + len, *nl;
+	int		 any = r->n == 0;
 
 	while (text < end) {
 		if ((nl = memchr(text, '\n', (size_t)(end - text))) == NULL)
 			nl = end;
-		parse_line(r, text, (size_t)(nl - text));
+		parse_line(r, any, text, (size_t)(nl - text));
 		text = nl + 1;
 	}
 }

@@ -39,7 +39,10 @@ void	relay_init(struct relay *r, const struct conf *c);
 /*
  * Take the holds from host-state text (no I/O): lines "host:port
  * FAILS UNTIL". Lines of hosts no longer in the config, and bad
- * lines, are ignored.
+ * lines, are ignored. With no hosts in r (memset, for monitoring,
+ * which reads no config) every good line is taken, in order, up to
+ * CONF_HOSTS_MAX: a name of letters, digits and ".-_:[]" only, since
+ * the spool is writable by ferry's group.
  */
 void	relay_parse(struct relay *r, const char *text, size_t len);
 /* The text relay_parse reads; its length (cut to fit size). */

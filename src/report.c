@@ -275,6 +275,21 @@ report_state_save(struct spool *sp, const struct report_state *st,
 	return spool_state_write(sp, REPORT_STATE_FILE, buf, len, e);
 }
 
+/* The smart hosts' holds, as failover left them (relay.h). */
+static int
+hosts_load(struct spool *sp, struct relay *r, struct ferr *e)
+{
+	char	buf[RELAY_STATE_SIZE];
+	size_t	len;
+
+	memset(r, 0, sizeof(*r));	/* no config: every line */
+	if (spool_state_read(sp, RELAY_STATE_FILE, buf, sizeof(buf), &len,
+	    e) == -1)
+		return -1;
+	relay_parse(r, buf, len);
+	return 0;
+}
+
 int
 report_queue_scan(struct spool *sp, struct report_queue *rq, struct ferr *e)
 {
@@ -307,7 +322,9 @@ report_queue_scan(struct spool *sp, struct report_queue *rq, struct ferr *e)
 		}
 	}
 	spool_ids_free(&ids);
-	return report_state_load(sp, &rq->st, e);
+	if (report_state_load(sp, &rq->st, e) == -1)
+		return -1;
+	return hosts_load(sp, &rq->hosts, e);
 }
 
 void
@@ -320,7 +337,7 @@ report_limits_init(struct report_limits *l)
 }
 
 static const char *const metric_names[REPORT_NMETRIC] = {
-	"queued", "age", "failed", "since"
+	"queued", "age", "failed", "since", "held"
 };
 
 /* A count, or with a duration's unit, seconds; -1 when bad. */
@@ -362,7 +379,7 @@ report_limits_parse(struct report_limits *l, int crit, const char *arg,
 				break;
 		if (eq == NULL || m == REPORT_NMETRIC)
 			return ferr_set(e, FE_USAGE, 0, "-%c: want queued=N, "
-			    "age=T, failed=N or since=T, not %.*s",
+			    "age=T, failed=N, since=T or held=N, not %.*s",
 			    crit ? 'c' : 'w', (int)len, p);
 		v = limit_value(eq + 1, len - (size_t)(eq + 1 - p),
 		    m == REPORT_AGE || m == REPORT_SINCE);
@@ -420,6 +437,35 @@ perf(struct line *ln, const char *label, long long v, const char *uom,
 	line_put(ln, ";0", 2);
 }
 
+static size_t
+held_count(const struct relay *r, long long now)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += relay_held(r, i, now);
+	return n;
+}
+
+/*
+ * With failover, mail may flow while the first host is dead: say which
+ * hosts are held, so that a check catches it (held=0 warns).
+ */
+static void
+held_text(struct line *ln, const struct relay *r, long long now)
+{
+	const char	*sep = ", held: ";
+	size_t		 i;
+
+	for (i = 0; i < r->n; i++) {
+		if (!relay_held(r, i, now))
+			continue;
+		put_fmt(line_put, ln, "%s%s (%u failures, %lld s more)", sep,
+		    r->h[i].name, r->h[i].fails, r->h[i].until - now);
+		sep = ", ";
+	}
+}
+
 int
 report_check(const struct report_queue *rq, const struct report_limits *l,
     char *out, size_t size)
@@ -435,6 +481,7 @@ report_check(const struct report_queue *rq, const struct report_limits *l,
 	v[REPORT_AGE] = rq->oldest > 0 ? rq->now - rq->oldest : 0;
 	v[REPORT_FAILED] = (long long)rq->failed;
 	v[REPORT_SINCE] = rq->st.ok > 0 ? rq->now - rq->st.ok : -1;
+	v[REPORT_HELD] = (long long)held_count(&rq->hosts, rq->now);
 	err_age = rq->st.err_time > 0 ? rq->now - rq->st.err_time : -1;
 	if (size > 0)
 		out[0] = '\0';
@@ -463,12 +510,15 @@ report_check(const struct report_queue *rq, const struct report_limits *l,
 		put_fmt(line_put, &ln, ", last error %lld s ago: ", err_age);
 		put_esc(line_put, &ln, rq->st.err, ESC_PLAIN);
 	}
+	held_text(&ln, &rq->hosts, rq->now);
 	put_str(line_put, &ln, " |");
 	perf(&ln, "queued", v[REPORT_QUEUED], "", l, REPORT_QUEUED);
 	perf(&ln, "oldest_age", v[REPORT_AGE], "s", l, REPORT_AGE);
 	perf(&ln, "failed", v[REPORT_FAILED], "", l, REPORT_FAILED);
 	perf(&ln, "since_success", v[REPORT_SINCE], "s", l, REPORT_SINCE);
 	perf(&ln, "since_error", err_age, "s", l, -1);
+	if (rq->hosts.n > 1)
+		perf(&ln, "held_hosts", v[REPORT_HELD], "", l, REPORT_HELD);
 	/* a line cut short still ends: the newline has its byte */
 	if (size >= 2) {
 		if (ln.len > size - 2)
@@ -504,6 +554,27 @@ gauge(report_put_fn *put, void *arg, const char *name, const char *help,
 	    help, name, name, v);
 }
 
+/* Each smart host's hold and failures in a row (failover). */
+static void
+host_metrics(report_put_fn *put, void *arg, const struct relay *r,
+    long long now)
+{
+	size_t	i;
+
+	put_str(put, arg, "# HELP ferry_smarthost_held 1 while failover "
+	    "skips this smart host after it failed.\n"
+	    "# TYPE ferry_smarthost_held gauge\n");
+	for (i = 0; i < r->n; i++)
+		put_fmt(put, arg, "ferry_smarthost_held{smarthost=\"%s\"} "
+		    "%d\n", r->h[i].name, relay_held(r, i, now));
+	put_str(put, arg, "# HELP ferry_smarthost_failures This smart "
+	    "host's failures in a row.\n"
+	    "# TYPE ferry_smarthost_failures gauge\n");
+	for (i = 0; i < r->n; i++)
+		put_fmt(put, arg, "ferry_smarthost_failures{smarthost=\"%s\"} "
+		    "%u\n", r->h[i].name, r->h[i].fails);
+}
+
 void
 report_metrics(report_put_fn *put, void *arg, const struct report_queue *rq)
 {
@@ -526,6 +597,8 @@ report_metrics(report_put_fn *put, void *arg, const struct report_queue *rq)
 	    "ferry_last_error_info{reason=\"");
 	put_esc(put, arg, rq->st.err, ESC_LABEL);
 	put_str(put, arg, "\"} 1\n");
+	if (rq->hosts.n > 1)
+		host_metrics(put, arg, &rq->hosts, rq->now);
 	gauge(put, arg, "ferry_metrics_timestamp_seconds", "When this file "
 	    "was written (after a queue run).", rq->now);
 }

@@ -13,6 +13,7 @@
 #define FERRY_REPORT_H
 #include <stddef.h>
 #include "ferr.h"
+#include "relay.h"
 #include "spool.h"
 
 /* The caller's output: s is len bytes, not NUL-terminated. */
@@ -72,12 +73,13 @@ struct report_queue {
 	size_t			failed;		/* entries in failed/ */
 	long long		oldest;		/* arrival; 0 = none queued */
 	struct report_state	st;
+	struct relay		hosts;	/* host-state's holds (failover) */
 };
 
 /*
  * Take the snapshot from the two listings, the oldest entry's q file
- * and the state file, not from every q file: the check costs one
- * readdir however long the queue is.
+ * and the state files (monitor-state, host-state), not from every q
+ * file: the check costs one readdir however long the queue is.
  */
 int	report_queue_scan(struct spool *sp, struct report_queue *rq,
 	    struct ferr *e);
@@ -87,6 +89,7 @@ enum report_metric {
 	REPORT_AGE,		/* the oldest one's age, seconds */
 	REPORT_FAILED,		/* entries in failed/ */
 	REPORT_SINCE,		/* seconds since the last success */
+	REPORT_HELD,		/* smart hosts held after failing */
 	REPORT_NMETRIC
 };
 
@@ -98,7 +101,7 @@ struct report_limits {
 
 void	report_limits_init(struct report_limits *l);
 /*
- * "queued=100,age=1h,failed=1,since=6h" into l's warn (crit = 0) or
+ * "queued=100,age=1h,failed=1,since=6h,held=0" into l's warn (crit = 0) or
  * crit (crit = 1) side. Durations take s, m, h, d. FE_USAGE on a bad
  * name or value.
  */

@@ -155,5 +155,37 @@ FERRY_WRAP="strace -f -e trace=openat -o $E2E_WORK/bpj.strace" \
 check "-bpj with 21 queued: reads each q file once" eval '
     [ "$(grep -c "\"q[0-9a-f]\{16\}\"" "$E2E_WORK/bpj.strace")" -eq 21 ]'
 
+# -- failover: mail flows through the second host while the first is
+# dead; the check and the metrics must still show it (issue 26)
+for dead in $(seq $((SH_PORT_BASE + 399)) -1 $((SH_PORT_BASE + 300))); do
+	[ -z "$(_sh_listening "$dead")" ] && break
+done
+fsp=$E2E_WORK/spool-monfo
+mkdir -p "$fsp" && chmod 700 "$fsp"
+fo=$(mkconf monfo "smarthost 127.0.0.1" "port $dead" "tls implicit" \
+    "smarthost localhost" "port $SH_PORT_SMTPS" "tls implicit" \
+    "user $SH_USER" "password_file $E2E_WORK/password" \
+    "tls_builtin_ca no" "tls_ca_file $SH_CA" "timeout 20" \
+    "spool $fsp" "metrics_file $prom" "failover_hold 1h")
+ferry_run "$fo" -f "s@$SH_DOMAIN" "monfo@$SH_DOMAIN" < "$msg"
+check "failover: sent through the second host" eval 'expect_rc 0 &&
+    smarthost_wait_mail monfo 1 20'
+ferry_run "$fo" -bc < /dev/null
+check "failover: -bc is OK without a held limit" eval 'expect_rc 0 &&
+    nagios_ok'
+check "failover: -bc names the held host, held_hosts=1" eval '
+    grep -q "held: 127.0.0.1:$dead (1 failures, [0-9]* s more) |" "$OUT" &&
+    [ "$(perf held_hosts)" = "1;;;0" ]'
+ferry_run "$fo" -bc -w held=0 < /dev/null
+check "failover: -bc -w held=0: WARNING (1)" eval 'expect_rc 1 && nagios_ok'
+ferry_run "$fo" -q < /dev/null
+check "failover: metrics: each host's hold and failures" eval 'prom_ok &&
+    [ "$(metric "ferry_smarthost_held{smarthost=\"127.0.0.1:$dead\"}")" \
+    = 1.0 ] &&
+    [ "$(metric "ferry_smarthost_held{smarthost=\"localhost:$SH_PORT_SMTPS\"}")" \
+    = 0.0 ] &&
+    [ "$(metric "ferry_smarthost_failures{smarthost=\"127.0.0.1:$dead\"}")" \
+    = 1.0 ]'
+
 check "no password in any monitoring output" eval '! cat "$E2E_WORK"/out.* \
     "$prom" | grep -q -e "$SH_PASS" -e "$wrongpw"'

@@ -188,6 +188,42 @@ metrics_cases(struct t *t)
 	    "\xef\xbf\xbd\"} 1\n") != NULL, "label escaped");
 }
 
+/* Failover's holds (host-state), as the check and the metrics say them. */
+static void
+held_cases(struct t *t)
+{
+	static const char state[] = "a.example:465 3 1600\n"
+	    "b.example:587 0 0\nbad\"name:1 1 9999\n";
+	struct report_limits	l;
+	struct report_queue	rq;
+	struct ferr		e;
+	struct out		o;
+	char			line[1024];
+
+	memset(&rq, 0, sizeof(rq));
+	rq.now = 1000;
+	relay_parse(&rq.hosts, state, sizeof(state) - 1);
+	T_OK(t, rq.hosts.n == 2, "host-state: a name with a quote is dropped");
+	report_limits_init(&l);
+	T_OK(t, report_limits_parse(&l, 0, "held=0", &e) == 0 &&
+	    l.warn[REPORT_HELD] == 0, "held=0");
+	T_OK(t, report_check(&rq, &l, line, sizeof(line)) == REPORT_WARNING,
+	    "a held host: WARNING with held=0");
+	T_OK(t, strstr(line, ", held: a.example:465 (3 failures, 600 s more) "
+	    "|") != NULL && strstr(line, " held_hosts=1;0;;0") != NULL,
+	    "the check names the held host, its perfdata");
+	o.len = 0;
+	report_metrics(put, &o, &rq);
+	T_OK(t, strstr(o.buf, "\nferry_smarthost_held{smarthost="
+	    "\"a.example:465\"} 1\nferry_smarthost_held{smarthost="
+	    "\"b.example:587\"} 0\n") != NULL, "metrics: held");
+	T_OK(t, strstr(o.buf, "\nferry_smarthost_failures{smarthost="
+	    "\"a.example:465\"} 3\n") != NULL, "metrics: failures");
+	rq.now = 1600;
+	T_OK(t, report_check(&rq, &l, line, sizeof(line)) == REPORT_OK &&
+	    strstr(line, "held:") == NULL, "the hold over: OK");
+}
+
 void
 report_test(struct t *t)
 {
@@ -195,4 +231,5 @@ report_test(struct t *t)
 	state_cases(t);
 	check_cases(t);
 	metrics_cases(t);
+	held_cases(t);
 }
