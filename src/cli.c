@@ -25,6 +25,7 @@
 #include "msg.h"
 #include "plat.h"
 #include "queue.h"
+#include "relay.h"
 #include "report.h"
 #include "serve.h"
 #include "spool.h"
@@ -747,6 +748,22 @@ restrict_caller(struct queue *q)
 }
 
 /*
+ * The first smart host is held after failing (relay.h): the delivery
+ * starts elsewhere, so connecting to it early would only knock on a
+ * host that is down.
+ */
+static int
+first_held(const struct conf *c, struct spool *sp)
+{
+	struct relay	r;
+	struct ferr	e;
+
+	relay_init(&r, c);
+	return relay_load(&r, sp, &e) == 0 &&
+	    relay_next(&r, (long long)time(NULL)) != 0;
+}
+
+/*
  * Read the message into a new spool entry and commit it. With early,
  * the connect to the smart host starts before the commit's fsyncs, so
  * that they overlap its first round trip; a failure to start is left
@@ -781,7 +798,8 @@ enqueue(const struct conf *c, const struct opts *o, struct spool *sp,
 		spool_abort(sp, m);
 		goto out;
 	}
-	if (early != NULL && conf_tls_port(c, &ignored) == 0)
+	if (early != NULL && conf_tls_port(c, &ignored) == 0 &&
+	    !first_held(c, sp))
 		(void)net_start(early, c->smarthost, c->port, &ignored);
 	if (spool_commit(sp, m, env, e) == -1) {
 		spool_abort(sp, m);

@@ -92,7 +92,7 @@ relay_load(struct relay *r, struct spool *sp, struct ferr *e)
 	char	buf[RELAY_STATE_SIZE];
 	size_t	len;
 
-	if (r->n < 2)
+	if (r->n == 1)		/* one host: never held */
 		return 0;
 	if (spool_state_read(sp, RELAY_STATE_FILE, buf, sizeof(buf), &len,
 	    e) == -1)

@@ -47,7 +47,10 @@ void	relay_init(struct relay *r, const struct conf *c);
 void	relay_parse(struct relay *r, const char *text, size_t len);
 /* The text relay_parse reads; its length (cut to fit size). */
 size_t	relay_format(const struct relay *r, char *buf, size_t size);
-/* relay_parse of the spool's host-state; a missing file holds nothing. */
+/*
+ * relay_parse of the spool's host-state; a missing file holds nothing.
+ * r with no hosts (monitoring) takes every host in the file.
+ */
 int	relay_load(struct relay *r, struct spool *sp, struct ferr *e);
 /* Write host-state when a hold changed; never with one host. */
 int	relay_save(struct relay *r, struct spool *sp, struct ferr *e);

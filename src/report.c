@@ -279,15 +279,8 @@ report_state_save(struct spool *sp, const struct report_state *st,
 static int
 hosts_load(struct spool *sp, struct relay *r, struct ferr *e)
 {
-	char	buf[RELAY_STATE_SIZE];
-	size_t	len;
-
 	memset(r, 0, sizeof(*r));	/* no config: every line */
-	if (spool_state_read(sp, RELAY_STATE_FILE, buf, sizeof(buf), &len,
-	    e) == -1)
-		return -1;
-	relay_parse(r, buf, len);
-	return 0;
+	return relay_load(r, sp, e);
 }
 
 int
