@@ -1,4 +1,9 @@
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "dsn.h"
 #include "spool.h"
@@ -120,10 +125,86 @@ status_cases(struct t *t)
 	T_STREQ(t, s, "4.4.7", "expired");
 }
 
+/*
+ * A q file of exactly `want` bytes for id, padded with error lines
+ * (each replaces the one before), written as dir/q<id>.
+ */
+static int
+put_q(const char *dir, const char *id, size_t want)
+{
+	char	 path[256], *buf;
+	size_t	 len, l;
+	int	 fd, rc = -1;
+
+	if ((buf = malloc(want + 1)) == NULL)
+		return -1;
+	len = (size_t)snprintf(buf, want + 1, "version 1\nid %s\narrival 1\n"
+	    "from <a@b>\nsize 1\nwire 1\nrcpt pending <x@y>\n", id);
+	while (len < want) {
+		l = want - len > 208 ? 200 : want - len;	/* >= 8 */
+		memcpy(buf + len, "error ", 6);
+		memset(buf + len + 6, 'x', l - 7);
+		buf[len + l - 1] = '\n';
+		len += l;
+	}
+	snprintf(path, sizeof(path), "%s/q%s", dir, id);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640)) != -1) {
+		rc = write(fd, buf, want) == (ssize_t)want ? 0 : -1;
+		close(fd);
+	}
+	free(buf);
+	return rc;
+}
+
+/* Reading q files: the buffer fits the file, the bound stays. */
+static void
+peek_cases(struct t *t)
+{
+	char		 dir[] = "/tmp/ferry-spool-XXXXXX", path[256];
+	struct spool	 sp;
+	struct spool_env env;
+	struct ferr	 e;
+	static const char *ids[] = { "00000000000000a1", "00000000000000a2",
+		"00000000000000a3", "00000000000000a4" };
+	size_t		 i;
+
+	if (mkdtemp(dir) == NULL) {
+		T_OK(t, 0, "mkdtemp");
+		return;
+	}
+	spool_env_init(&env);
+	T_OK(t, spool_open(&sp, dir, &e) == 0, "spool open");
+	T_OK(t, put_q(dir, ids[0], 120) == 0 && put_q(dir, ids[1], 70000) ==
+	    0 && put_q(dir, ids[2], SPOOL_ENV_MAX - 1) == 0 &&
+	    put_q(dir, ids[3], SPOOL_ENV_MAX) == 0, "write q files");
+	T_OK(t, spool_peek(&sp, 0, ids[0], &env, &e) == 1 &&
+	    env.nrcpt == 1 && strcmp(env.id, ids[0]) == 0 &&
+	    env.error[0] == 'x', "small q file read");
+	T_OK(t, spool_peek(&sp, 0, ids[1], &env, &e) == 1 && env.nrcpt == 1,
+	    "70 KB q file read whole");
+	T_OK(t, spool_peek(&sp, 0, ids[2], &env, &e) == 1 && env.nrcpt == 1,
+	    "q file of SPOOL_ENV_MAX - 1 bytes read");
+	T_OK(t, spool_peek(&sp, 0, ids[3], &env, &e) == -1 &&
+	    e.kind == FE_DATA && strstr(e.text, "too large") != NULL,
+	    "q file of SPOOL_ENV_MAX bytes: too large");
+	T_OK(t, spool_peek(&sp, 0, "00000000000000ff", &env, &e) == 0,
+	    "missing q file: gone");
+	spool_env_free(&env);
+	spool_close(&sp);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(path, sizeof(path), "%s/q%s", dir, ids[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/failed", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 void
 spool_test(struct t *t)
 {
 	env_cases(t);
 	owed_cases(t);
 	status_cases(t);
+	peek_cases(t);
 }
