@@ -355,6 +355,19 @@ plat_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+plat_sleep_ms(long long ms)
+{
+	struct timespec	ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 int
 plat_write_full(int fd, const char *buf, size_t len)
 {

@@ -39,6 +39,8 @@ enum {
 };
 /* Milliseconds on a clock that does not jump (CLOCK_MONOTONIC). */
 long long	plat_now_ms(void);
+/* Sleep ms milliseconds, the whole time, through EINTR. */
+void		plat_sleep_ms(long long ms);
 /* Write all of buf, through EINTR and short writes: 0, or -1 with errno. */
 int	plat_write_full(int fd, const char *buf, size_t len);
 /* flock(2) on fd with PLAT_LOCK_* flags: 0, or -1 with errno set. */

@@ -383,7 +383,6 @@ session(struct queue *q, struct ferr *e)
 static void
 pace(struct queue *q)
 {
-	struct timespec	ts;
 	long long	gap, wait;
 
 	if (q->conf->send_rate == 0)
@@ -393,10 +392,7 @@ pace(struct queue *q)
 	if (q->last_ms != 0 && wait > 0) {
 		log_debug("send_rate %u a minute: waiting %lld ms",
 		    q->conf->send_rate, wait);
-		ts.tv_sec = (time_t)(wait / 1000);
-		ts.tv_nsec = (long)(wait % 1000) * 1000000;
-		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-			;
+		plat_sleep_ms(wait);
 	}
 	q->last_ms = plat_now_ms();
 }

@@ -209,7 +209,6 @@ collect(struct run *r, int out, int err, long long deadline)
 static int
 reap(pid_t pid, long long deadline, int killed, int *status)
 {
-	struct timespec	ts = { 0, 10 * 1000 * 1000 };
 	pid_t		w;
 
 	while (!killed) {
@@ -220,7 +219,7 @@ reap(pid_t pid, long long deadline, int killed, int *status)
 			return -1;
 		if (plat_now_ms() >= deadline)
 			break;
-		nanosleep(&ts, NULL);
+		plat_sleep_ms(10);
 	}
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);

@@ -976,7 +976,6 @@ int
 spool_lock(struct spool *sp, struct ferr *e)
 {
 	/* a fresh open: a forked child must not share the parent's lock */
-	struct timespec	ts = { 0, 100 * 1000 * 1000 };
 	int		fd, n;
 
 	fd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -996,7 +995,7 @@ spool_lock(struct spool *sp, struct ferr *e)
 			close(fd);
 			return -1;
 		}
-		nanosleep(&ts, NULL);
+		plat_sleep_ms(100);
 	}
 	return fd;
 }
