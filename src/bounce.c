@@ -168,7 +168,7 @@ make_dsn(const struct conf *c, struct spool *sp, struct spool_msg *b,
 	conf_host_name(c, host, sizeof(host));
 	info.sender = env[0].from;
 	info.host = info.domain = host;
-	info.relay = c->smarthost;
+	info.relay = c->nhosts > 1 ? NULL : c->smarthost;
 	info.now = now;
 	if (dsn_msgs(m, env, n, dm, e) == -1 ||
 	    spool_create(sp, b, e) == -1)

@@ -136,12 +136,14 @@ write_top(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
 	    in->host, in->id, in->host, in->host);
 	if (n == 1)
 		fprintf(f, "Your message (queue ID %s) could not be delivered "
-		    "to one or\nmore recipients. The smart host %s said:\n\n",
-		    m[0].id, in->relay);
+		    "to one or\nmore recipients. The smart host%s%s said:\n\n",
+		    m[0].id, in->relay != NULL ? " " : "",
+		    in->relay != NULL ? in->relay : "");
 	else
 		fprintf(f, "%zu of your messages could not be delivered to "
-		    "one or more\nrecipients. The smart host %s said, for "
-		    "each:\n\n", n, in->relay);
+		    "one or more\nrecipients. The smart host%s%s said, for "
+		    "each:\n\n", n, in->relay != NULL ? " " : "",
+		    in->relay != NULL ? in->relay : "");
 }
 
 /* One message's lines in the text part. */
@@ -179,8 +181,9 @@ write_groups(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
 		dsn_status(m->r[i].reply, m->r[i].expired, status,
 		    sizeof(status));
 		fprintf(f, "\nFinal-Recipient: rfc822; %s\nAction: failed\n"
-		    "Status: %s\nRemote-MTA: dns; %s\n", m->r[i].addr, status,
-		    in->relay);
+		    "Status: %s\n", m->r[i].addr, status);
+		if (in->relay != NULL)	/* optional: RFC 3464 2.3.5 */
+			fprintf(f, "Remote-MTA: dns; %s\n", in->relay);
 		if (!m->r[i].expired)
 			fprintf(f, "Diagnostic-Code: smtp; %s\n",
 			    m->r[i].reply);

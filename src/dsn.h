@@ -35,7 +35,9 @@ struct dsn_info {
 	const char	*sender;	/* who gets the bounce */
 	const char	*host;		/* this host: Reporting-MTA */
 	const char	*domain;	/* MAILER-DAEMON@domain */
-	const char	*relay;		/* the smart host: Remote-MTA */
+	/* the smart host: Remote-MTA; NULL with several (failover): the
+	 * spool does not keep which one refused, so none is named */
+	const char	*relay;
 	long long	 now;
 };
 

@@ -25,12 +25,16 @@ file_with(const char *text)
 	return fd;
 }
 
-/* Write a DSN for m[0..n) and read it back into out (malloc'd). */
+/*
+ * Write a DSN for m[0..n) and read it back into out (malloc'd); relay
+ * NULL: several smart hosts.
+ */
 static int
-dsn_text(const struct dsn_msg *m, size_t n, char **out, struct ferr *e)
+dsn_text_relay(const struct dsn_msg *m, size_t n, const char *relay,
+    char **out, struct ferr *e)
 {
 	struct dsn_info info = { "00000000bbbbbbbb", "s@example.org",
-	    "relay.example", "relay.example", "smtp.example", 1700000000 };
+	    "relay.example", "relay.example", relay, 1700000000 };
 	ssize_t	r;
 	size_t	len = 0;
 	int	fd = file_with(""), rc;
@@ -44,6 +48,12 @@ dsn_text(const struct dsn_msg *m, size_t n, char **out, struct ferr *e)
 		len += (size_t)r;
 	close(fd);
 	return rc;
+}
+
+static int
+dsn_text(const struct dsn_msg *m, size_t n, char **out, struct ferr *e)
+{
+	return dsn_text_relay(m, n, "smtp.example", out, e);
 }
 
 static size_t
@@ -86,6 +96,15 @@ single_case(struct t *t)
 	    "Subject: hi\nFrom: s@example.org\n") != NULL,
 	    "single: headers quoted");
 	T_OK(t, strstr(out, "secret body") == NULL, "single: never the body");
+	T_OK(t, count(out, "Remote-MTA: dns; smtp.example\n") == 2 &&
+	    strstr(out, "The smart host smtp.example said:") != NULL,
+	    "single: names the smart host");
+	free(out);
+	T_OK(t, dsn_text_relay(&m, 1, NULL, &out, &e) == 0 &&
+	    count(out, "Remote-MTA:") == 0 &&
+	    strstr(out, "The smart host said:") != NULL &&
+	    count(out, "Final-Recipient: rfc822; ") == 2,
+	    "single, several smart hosts: none named, no Remote-MTA");
 	T_OK(t, count(out, "\n--00000000bbbbbbbb/relay.example\n") == 3 &&
 	    count(out, "\n--00000000bbbbbbbb/relay.example--\n") == 1,
 	    "single: three parts");
