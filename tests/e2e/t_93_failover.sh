@@ -333,6 +333,11 @@ check "550 to RCPT at host 1: exit 0, logged bounced by host 1" eval '
 # the bounce goes to host 1 too, which refuses it: kept in failed/
 check "550 to RCPT: the bounce was made" eval '[ "$(fault_bounced fo1 \
     "e2e fo-rej.eml" "$(fo_spool "$fo_c")")" -ge 1 ]'
+# the spool keeps the refusal, not which host gave it: none is named
+check "550 to RCPT: the bounce names no host, has no Remote-MTA" eval '
+    b=$(grep -l -- "e2e fo-rej.eml" "$(fo_spool "$fo_c")"/failed/d* |
+    head -1) && [ -n "$b" ] && grep -q "^Status: 5.1.1" "$b" &&
+    grep -q "The smart host said:" "$b" && ! grep -q "^Remote-MTA:" "$b"'
 check "550 to RCPT: host 2 never connected to, nothing queued" eval '
     ! log_since "$(smarthost_log)" "$fo_pm" |
     grep -q "smarthost/submission/smtpd.*connect from" &&
