@@ -344,6 +344,24 @@ check "550 to RCPT: host 2 never connected to, nothing queued" eval '
     [ "$(smarthost_mail_count fo-rej)" -eq 0 ] &&
     [ "$(queued "$fo_c")" -eq 0 ]'
 
+# -- a 451 to RCPT is the message's answer, not the host's failure: it
+# waits, and mailq's delay reason names the host that gave it
+fault_rules fo1 "rcpt 451 4.3.0 try again later"
+fo_c=$(fo_conf tmp 1s "$fo_p1" "$E2E_WORK/password")
+ferry_run "$fo_c" -odi -f "fo-tmp-s@$SH_DOMAIN" "fo-tmp@$SH_DOMAIN" \
+    < "$(mkmsg fo-tmp "fo-tmp@$SH_DOMAIN")"
+check "451 to RCPT at host 1: deferred, not failed over" eval '
+    [ "$(queued "$fo_c")" -eq 1 ] && [ "$(smarthost_mail_count fo-tmp)" \
+    -eq 0 ]'
+ferry_run "$fo_c" -bpj < /dev/null
+check "451 to RCPT: mailq -j's delay_reason names host 1" grep -q \
+    "\"delay_reason\": *\"localhost:$fo_p1: 451 4.3.0 try again later" \
+    "$OUT"
+ferry_run "$fo_c" -bp < /dev/null
+check "451 to RCPT: so does mailq" grep -q \
+    "localhost:$fo_p1: 451 4.3.0 try again later" "$OUT"
+fault_rules fo1
+
 # -- every host down: queued (deferred) as with one host, no bounce
 fo_c=$(fo_conf alldown 1s "$fo_pd1" "$E2E_WORK/password")
 sed -i "s/^port $fo_h2\$/port $fo_pd2/" "$fo_c"
