@@ -270,8 +270,11 @@ demo: ferry
 	scripts/demo
 
 # ferry against msmtp on the test smart host; writes bench/results.md.
+# Each replaces its own section of bench/results.md (scripts/bench-section).
 bench: ferry
 	scripts/bench
+	scripts/bench-mailq
+	CONFINE_WRITE=1 bench/confine.sh
 
 # DESTDIR, PREFIX, SYSCONFDIR, SPOOLDIR, FERRY_GROUP, FORCE: see
 # scripts/install; uninstall removes what its manifest lists.

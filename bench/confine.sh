@@ -6,9 +6,10 @@
 #   - one process per message (-odi): each pays the setup once;
 #   - one queue run (-q) of CONFINE_MSGS messages: paid once a run.
 # CPU is user+sys of the children (bash's `times`), median of
-# CONFINE_N rounds. Prints markdown rows; appends them to
-# bench/results.md with CONFINE_WRITE=1. A benchmark reports, it never
-# fails: what cannot be measured says so, and the exit is 0.
+# CONFINE_N rounds. Prints markdown rows; with CONFINE_WRITE=1 they
+# replace that section of bench/results.md (BENCH_OUT= elsewhere). A
+# benchmark reports, it never fails: what cannot be measured says so,
+# and the exit is 0.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FERRY=${BENCH_FERRY:-$ROOT/ferry}
@@ -93,7 +94,6 @@ q_on=$(median < "$W/q.on"); q_off=$(median < "$W/q.off")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 what=$("$FERRY" -C "$ON" -v -bv 2>&1 | sed -n 's/.*delivery confined: //p' | head -1)
 out=$(cat <<EOF
-
 ## Confinement: CPU per message
 
 \`bench/confine.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), ferry $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?), Linux $(uname -r), $(nproc) CPUs shared with other work; confined as: ${what:-n/a}. Both settings in the same run, interleaved; user+sys CPU of the ferry processes, median of $N rounds; 465, AUTH PLAIN, 10 KB, TLS session resumed, Postfix on loopback discarding.
@@ -102,8 +102,13 @@ out=$(cat <<EOF
 |---|---|---|---|---|
 | one process per message (-odi), $PER a round | $p_on | $p_off | ms/msg | $(ratio "$p_on" "$p_off") |
 | one queue run (-q) of $MSGS messages | $q_on | $q_off | ms/msg | $(ratio "$q_on" "$q_off") |
+<!-- generated above -->
 EOF
 )
 printf '%s\n' "$out"
-[ "${CONFINE_WRITE:-0}" = 1 ] && printf '%s\n' "$out" >> "$ROOT/bench/results.md"
+if [ "${CONFINE_WRITE:-0}" = 1 ]; then
+	printf '%s\n' "$out" > "$W/section"
+	"$ROOT/scripts/bench-section" "${BENCH_OUT:-$ROOT/bench/results.md}" \
+	    "$W/section"
+fi
 exit 0
