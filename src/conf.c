@@ -1586,16 +1586,16 @@ conf_password(const struct conf *c, char *out, size_t size,
 		out[0] = '\0';
 	if ((t = malloc(sizeof(*t))) == NULL)
 		return ferr_set(e, FE_OS, errno, "password");
-	conf_init(t);
-	memcpy(t->smarthost, c->smarthost, sizeof(t->smarthost));
-	memcpy(t->password_file, c->password_file, sizeof(t->password_file));
-	memcpy(t->authinfo, c->authinfo, sizeof(t->authinfo));
-	if (c->password_file[0] != '\0')
+	conf_init(t);	/* what each source reads, and no more */
+	if (c->password_file[0] != '\0') {
+		memcpy(t->password_file, c->password_file,
+		    sizeof(t->password_file));
 		rc = conf_load_password_file(t, e);
-	else if (c->authinfo[0] != '\0')
+	} else if (c->authinfo[0] != '\0') {
+		memcpy(t->smarthost, c->smarthost, sizeof(t->smarthost));
+		memcpy(t->authinfo, c->authinfo, sizeof(t->authinfo));
 		rc = conf_load_authinfo(t, e);
-	else if (file_read(c->path, &buf, &len, &mode, e) == 0) {
-		conf_init(t);	/* c's smarthost would start a block */
+	} else if (file_read(c->path, &buf, &len, &mode, e) == 0) {
 		rc = conf_parse(t, buf, len, c->path, e);
 		file_free(buf, len);
 		/* the block of c's host; the last one is still in t's fields */

@@ -118,7 +118,10 @@ static void
 write_top(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
     size_t n, const char *date)
 {
-	char	subj[32] = "";
+	/* no name with several smart hosts (dsn.h) */
+	const char	*relay = in->relay != NULL ? in->relay : "";
+	const char	*sp = in->relay != NULL ? " " : "";
+	char		 subj[32] = "";
 
 	if (n > 1)
 		snprintf(subj, sizeof(subj), " (%zu messages)", n);
@@ -137,13 +140,11 @@ write_top(FILE *f, const struct dsn_info *in, const struct dsn_msg *m,
 	if (n == 1)
 		fprintf(f, "Your message (queue ID %s) could not be delivered "
 		    "to one or\nmore recipients. The smart host%s%s said:\n\n",
-		    m[0].id, in->relay != NULL ? " " : "",
-		    in->relay != NULL ? in->relay : "");
+		    m[0].id, sp, relay);
 	else
 		fprintf(f, "%zu of your messages could not be delivered to "
 		    "one or more\nrecipients. The smart host%s%s said, for "
-		    "each:\n\n", n, in->relay != NULL ? " " : "",
-		    in->relay != NULL ? in->relay : "");
+		    "each:\n\n", n, sp, relay);
 }
 
 /* One message's lines in the text part. */

@@ -299,6 +299,17 @@ host_down(struct queue *q, const struct ferr *why)
 	    hold);
 }
 
+/* Smart host i is the one the next session goes to (hc, its pins). */
+static void
+use_host(struct queue *q, size_t i)
+{
+	conf_pick(q->hc, i);
+	q->trust.npins = q->hc->npins;
+	q->chosen = 1;
+	if (i != 0)	/* net_start went to the first */
+		net_conn_free(&q->early);
+}
+
 /*
  * Connect to the host in use, or, when none is chosen or it fails, to
  * the next one (relay.h) until one takes the session: each is tried
@@ -315,11 +326,7 @@ connect_next(struct queue *q, struct ferr *e)
 			if (i == q->relay.n)
 				return -1;	/* e: the last host's error */
 			relay_tried(&q->relay, i);
-			conf_pick(q->hc, i);
-			q->trust.npins = q->hc->npins;
-			q->chosen = 1;
-			if (i != 0)	/* net_start went to the first */
-				net_conn_free(&q->early);
+			use_host(q, i);
 		}
 		/* the hold sends the next run to the next host */
 		if (!confine_can_connect(&q->cf))
@@ -1129,13 +1136,8 @@ queue_verify(struct queue *q, size_t host, char *out, size_t size,
 	q->pinned = 1;
 	for (i = 0; i < q->relay.n; i++)	/* no other host is tried */
 		relay_tried(&q->relay, i);
-	if (host < q->hc->nhosts) {
-		conf_pick(q->hc, host);
-		q->trust.npins = q->hc->npins;
-		q->chosen = 1;
-		if (host != 0)
-			net_conn_free(&q->early);
-	}
+	if (host < q->hc->nhosts)
+		use_host(q, host);
 	if (session(q, e) == -1)
 		return -1;
 	rc = smtp_check(q->s, e);	/* a pipelined AUTH's reply */
